@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include <photong/core/rng.hpp>
 #include <photong/nn/lstm.hpp>
 
 #include "test_util.hpp"
@@ -74,4 +75,38 @@ TEST_CASE("lstm: reverse runs from the last step with outputs aligned, and shape
     CHECK_THROWS_WITH_AS(cell.run(Tensor({4, 1, 5}), c, h), doctest::Contains("encoder_bw"), photong::Error);
     CHECK_THROWS_AS(LstmCell(Tensor({6, 8}), bias, 3), photong::Error);
     CHECK_THROWS_AS(LstmCell(kernel, Tensor({7}), 3), photong::Error);
+}
+
+TEST_CASE("lstm: latent share once plus a one-hot row equals the full input product, on any pool size") {
+    // A decoder's first layer sees [one-hot event (C), latent (Z)]: applying the latent columns
+    // once and adding the event's kernel row per step must equal the plain step on the whole input.
+    const std::int64_t C = 7, Z = 600, U = 128, B = 3;  // Z > one depth block; big enough to be split over the pool
+    photong::Rng rng(5);
+    Tensor kernel({C + Z + U, 4 * U}), bias({4 * U});
+    for (auto& v : kernel.values()) v = rng.uniform() - 0.5f;
+    for (auto& v : bias.values()) v = rng.uniform() - 0.5f;
+    LstmCell cell(kernel, bias, C + Z, 1.0f, "decoder/cell_0");
+    Tensor x({B, C + Z}), latent({B, Z});
+    const int events[B] = {0, 6, 3};
+    for (std::int64_t b = 0; b < B; ++b) {
+        x[std::size_t(b * (C + Z) + events[b])] = 1.0f;
+        for (std::int64_t k = 0; k < Z; ++k) x[std::size_t(b * (C + Z) + C + k)] = latent[std::size_t(b * Z + k)] = rng.uniform() - 0.5f;
+    }
+    Tensor c1({B, U}), h1({B, U}), c2({B, U}), h2({B, U}), cr({B, U}), hr({B, U});
+    cell.step(x.data(), B, c1.data(), h1.data());
+    std::vector<float> gates(std::size_t(B * 4 * U));
+    cell.partial_input_gates(latent.data(), Z, B, C, C + Z, true, false, gates.data());
+    for (std::int64_t b = 0; b < B; ++b) cell.add_input_row(events[b], gates.data() + b * 4 * U);
+    cell.step_from_gates(gates.data(), B, c2.data(), h2.data());
+    photong::lstm_step_reference(kernel, bias, C + Z, 1.0f, x.data(), B, cr.data(), hr.data());
+    photong_test::check_close(h1, hr, 1e-5, 1e-5, "full step vs reference");
+    photong_test::check_close(h2, hr, 1e-5, 1e-5, "latent once + one-hot row vs reference");
+    // Splitting the product over a pool changes no bit.
+    photong::ThreadPool pool(3);
+    cell.use_thread_pool(&pool);
+    Tensor c3({B, U}), h3({B, U});
+    cell.step(x.data(), B, c3.data(), h3.data());
+    CHECK(h3.values() == h1.values());
+    CHECK_THROWS_WITH_AS(cell.add_input_row(C + Z, gates.data()), doctest::Contains("decoder/cell_0"), photong::Error);
+    CHECK_THROWS_AS(cell.partial_input_gates(latent.data(), Z, B, C, C + Z + 1, true, false, gates.data()), photong::Error);
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "photong/core/error.hpp"
+#include "photong/core/parallel.hpp"
 #include "photong/core/rng.hpp"
 #include "photong/core/safetensors.hpp"
 #include "photong/core/tensor.hpp"
@@ -100,6 +101,7 @@ public:
                       Activation::Tanh, scope + "/z_to_initial_state");
         projection_ = Dense(file.load(scope + "/output_projection/kernel"), file.load(scope + "/output_projection/bias", {classes_}).values(),
                             Activation::Linear, scope + "/output_projection");
+        use_thread_pool(&default_thread_pool());
     }
 
     std::int64_t z_size() const { return z_size_; }
@@ -130,48 +132,59 @@ public:
                 {"", "z", "batch x " + std::to_string(z_size_), shape_to_string(z.shape())});
         require(temperature <= 0.0f || rng, "sampling with a temperature needs an Rng", {"", "rng"});
         require(std::isfinite(temperature), "temperature must be finite", {"", "temperature"});
-        const std::int64_t B = z.dim(0), total = out.logits.dim(1);
+        const std::int64_t B = z.dim(0), total = out.logits.dim(1), C = classes_;
         require(std::int64_t(start.size()) == B && offset >= 0 && offset + steps <= total, "decode_into: bad start events or offset", {"", "start"});
+        for (int e : start) require(e >= -1 && e < C, "decode_into: start event outside the classes", {"", "start", "-1.." + std::to_string(C - 1), std::to_string(e)});
         std::vector<Tensor> c, h;
         music_vae_detail::initial_states(init_.forward(z), layers_, c, h);
-        // Input rows [previous event one-hot, z].
-        Tensor input({B, classes_ + z_size_});
-        for (std::int64_t b = 0; b < B; ++b) {
-            float* row = input.data() + b * (classes_ + z_size_);
-            std::copy_n(z.data() + b * z_size_, z_size_, row + classes_);
-            if (start[std::size_t(b)] >= 0) row[start[std::size_t(b)]] = 1.0f;
-        }
+        // The first layer's input is [previous event one-hot, z]. z is the same at every step, so
+        // its share of the gates (with the bias) is one product here; the one-hot share is one
+        // kernel row added per step.
+        const LstmCell& first = layers_.front();
+        const std::int64_t G = 4 * first.units();
+        std::vector<float> z_gates(std::size_t(B * G)), gates(std::size_t(B * max_gates())), logits(std::size_t(B * C));
+        std::vector<double> p(static_cast<std::size_t>(C));  // sampling scratch
+        first.partial_input_gates(z.data(), z_size_, B, C, C + z_size_, true, false, z_gates.data());
+        std::vector<int> previous = start;
         for (int t = 0; t < steps; ++t) {
-            const float* x = input.data();
-            for (std::size_t k = 0; k < layers_.size(); ++k) {
-                layers_[k].step(x, B, c[k].data(), h[k].data());
-                x = h[k].data();
-            }
-            const Tensor logits = projection_.forward(h.back());
+            std::copy(z_gates.begin(), z_gates.end(), gates.begin());
+            for (std::int64_t b = 0; b < B; ++b)
+                if (previous[std::size_t(b)] >= 0) first.add_input_row(previous[std::size_t(b)], gates.data() + b * G);
+            first.step_from_gates(gates.data(), B, c[0].data(), h[0].data());
+            for (std::size_t k = 1; k < layers_.size(); ++k) layers_[k].step(h[k - 1].data(), B, c[k].data(), h[k].data(), gates.data());
+            projection_.forward(h.back().data(), B, logits.data());
             for (std::int64_t b = 0; b < B; ++b) {
-                const float* l = logits.data() + b * classes_;
-                std::copy_n(l, classes_, out.logits.data() + (b * total + offset + t) * classes_);
-                const int event = temperature > 0.0f ? sample(l, temperature, *rng) : argmax(l);
-                out.events[std::size_t(b)][std::size_t(offset + t)] = event;
-                float* onehot = input.data() + b * (classes_ + z_size_);
-                std::fill(onehot, onehot + classes_, 0.0f);
-                onehot[event] = 1.0f;
+                const float* l = logits.data() + b * C;
+                std::copy_n(l, C, out.logits.data() + (b * total + offset + t) * C);
+                const int event = temperature > 0.0f ? sample(l, temperature, *rng, p) : argmax(l);
+                out.events[std::size_t(b)][std::size_t(offset + t)] = previous[std::size_t(b)] = event;
             }
         }
+    }
+
+    /// Runs the LSTM products on `pool` (bit-identical results for any pool size); nullptr runs
+    /// them on the calling thread. The default is the process-wide pool.
+    void use_thread_pool(ThreadPool* pool) {
+        for (LstmCell& cell : layers_) cell.use_thread_pool(pool);
     }
 
 private:
     int argmax(const float* l) const { return int(std::max_element(l, l + classes_) - l); }
     /// Inverse-CDF draw from softmax(l / temperature), in double; one uniform per event.
-    int sample(const float* l, float temperature, Rng& rng) const {
+    int sample(const float* l, float temperature, Rng& rng, std::vector<double>& p) const {
         const double m = *std::max_element(l, l + classes_);
-        std::vector<double> p(static_cast<std::size_t>(classes_));
         double sum = 0;
         for (std::int64_t k = 0; k < classes_; ++k) sum += (p[std::size_t(k)] = std::exp((l[k] - m) / temperature));
         double u = rng.uniform_double() * sum;
         for (std::int64_t k = 0; k < classes_; ++k)
             if ((u -= p[std::size_t(k)]) < 0) return int(k);
         return int(classes_ - 1);
+    }
+
+    std::int64_t max_gates() const {
+        std::int64_t g = 0;
+        for (const LstmCell& cell : layers_) g = std::max(g, 4 * cell.units());
+        return g;
     }
 
     std::int64_t z_size_ = 0, classes_ = 0;

@@ -43,6 +43,14 @@ public:
                         std::to_string(conductor_.back().units()) + " rows", std::to_string(core_.z_size())});
         init_ = Dense(file.load(scope + "/initial_state/kernel"), file.load(scope + "/initial_state/bias", {state}).values(), Activation::Tanh,
                       scope + "/initial_state");
+        use_thread_pool(&default_thread_pool());
+    }
+
+    /// Runs the LSTM products on `pool` (bit-identical results for any pool size); nullptr runs
+    /// them on the calling thread. The default is the process-wide pool.
+    void use_thread_pool(ThreadPool* pool) {
+        core_.use_thread_pool(pool);
+        for (LstmCell& cell : conductor_) cell.use_thread_pool(pool);
     }
 
     std::int64_t z_size() const { return z_size_; }

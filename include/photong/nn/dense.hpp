@@ -66,13 +66,19 @@ public:
     Tensor forward(const Tensor& x) const {
         require(x.rank() == 2 && x.dim(1) == in_, "dense input has the wrong shape",
                 {"", name_, "batch x " + std::to_string(in_), shape_to_string(x.shape())});
-        using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
         Tensor y({x.dim(0), out_});
-        Eigen::Map<RowMatrix> Y(y.data(), x.dim(0), out_);
-        Y.noalias() = Eigen::Map<const RowMatrix>(x.data(), x.dim(0), in_) * Eigen::Map<const RowMatrix>(weights_.data(), in_, out_);
-        Y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias_.data(), out_);
-        apply_activation(y.data(), x.dim(0), out_, act_);
+        forward(x.data(), x.dim(0), y.data());
         return y;
+    }
+
+    /// x (batch, in) -> y (batch, out), both row-major and caller-owned (for loops that must not
+    /// allocate per step).
+    void forward(const float* x, std::int64_t batch, float* y) const {
+        using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+        Eigen::Map<RowMatrix> Y(y, batch, out_);
+        Y.noalias() = Eigen::Map<const RowMatrix>(x, batch, in_) * Eigen::Map<const RowMatrix>(weights_.data(), in_, out_);
+        Y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias_.data(), out_);
+        apply_activation(y, batch, out_, act_);
     }
 
 private:

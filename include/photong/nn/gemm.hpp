@@ -73,6 +73,14 @@ public:
     std::int64_t cols() const { return n_; }
     std::int64_t panels() const { return (n_ + kPanel - 1) / kPanel; }
     const float* panel(std::int64_t j) const { return data_.data() + j * k_ * kPanel; }
+    /// out[c] += B[r][c] for every column c: the product of a one-hot row with B, as a gather.
+    void add_row(std::int64_t r, float* out) const {
+        for (std::int64_t j = 0; j < panels(); ++j) {
+            const float* src = panel(j) + r * kPanel;
+            const std::int64_t n = std::min<std::int64_t>(kPanel, n_ - j * kPanel);
+            for (std::int64_t c = 0; c < n; ++c) out[j * kPanel + c] += src[c];
+        }
+    }
 
 private:
     std::int64_t k_ = 0, n_ = 0;
@@ -178,9 +186,11 @@ struct IndirectRows {
 /// One depth block [kb, kb + kc) of C (+)= A · B for the m rows of `a`, over panels
 /// [panel_begin, panel_end) of B (columns past B.cols() are never written). `first` overwrites
 /// C, otherwise C accumulates; `last` adds bias_padded (B.panels() * kPanel floats, or nullptr)
-/// and applies ReLU if asked.
+/// and applies ReLU if asked. A's column 0 is B's row `k_origin` (nonzero when only rows
+/// [k_origin, ...) of B take part, e.g. the recurrent rows of an LSTM kernel).
 inline void gemm_block(const IndirectRows& a, std::int64_t m, const PackedMatrix& b, std::int64_t kb, std::int64_t kc, std::int64_t panel_begin,
-                       std::int64_t panel_end, const float* bias_padded, bool relu, bool first, bool last, float* c, std::int64_t ldc) {
+                       std::int64_t panel_end, const float* bias_padded, bool relu, bool first, bool last, float* c, std::int64_t ldc,
+                       std::int64_t k_origin = 0) {
     using namespace gemm_detail;
     static const auto kernels = kernel_table(std::make_integer_sequence<int, kRows>{});
     constexpr int P = PackedMatrix::kPanel;
@@ -190,7 +200,7 @@ inline void gemm_block(const IndirectRows& a, std::int64_t m, const PackedMatrix
         const Epilogue ep{bias_padded ? bias_padded + j * P : nullptr, relu};
         for (std::int64_t r = 0; r < m; r += kRows) {
             const int mr = int(std::min<std::int64_t>(kRows, m - r));
-            kernels[std::size_t(mr - 1)](a.ptrs + r, a.tap_stride, a.segment, kb, kc, bp, c + r * ldc + j * P, ldc, ncols, first, last, ep);
+            kernels[std::size_t(mr - 1)](a.ptrs + r, a.tap_stride, a.segment, kb - k_origin, kc, bp, c + r * ldc + j * P, ldc, ncols, first, last, ep);
         }
     }
 }
@@ -203,6 +213,21 @@ inline void gemm(const IndirectRows& a, std::int64_t m, const PackedMatrix& b, s
     for (std::int64_t kb = 0; kb < K; kb += gemm_detail::kDepth) {
         const std::int64_t kc = std::min(gemm_detail::kDepth, K - kb);
         gemm_block(a, m, b, kb, kc, panel_begin, panel_end, bias_padded, relu, kb == 0 && !accumulate, kb + kc == K, c, ldc);
+    }
+}
+
+/// C (+)= A · B[k_begin, k_end) (+ bias, ReLU): the product with rows [k_begin, k_end) of B only,
+/// A's column 0 meeting B's row k_begin. `accumulate` adds to C instead of overwriting it. Used
+/// to apply one part of a kernel whose input is a concatenation ([x, h] in an LSTM) without
+/// forming the concatenation, or to apply the parts at different times.
+inline void gemm_rows(const IndirectRows& a, std::int64_t m, const PackedMatrix& b, std::int64_t k_begin, std::int64_t k_end,
+                      std::int64_t panel_begin, std::int64_t panel_end, const float* bias_padded, bool relu, float* c, std::int64_t ldc,
+                      bool accumulate) {
+    require(0 <= k_begin && k_begin < k_end && k_end <= b.rows(), "gemm_rows: row range outside the matrix",
+            {"", "", "0 <= begin < end <= " + std::to_string(b.rows()), std::to_string(k_begin) + ".." + std::to_string(k_end)});
+    for (std::int64_t kb = k_begin; kb < k_end; kb += gemm_detail::kDepth) {
+        const std::int64_t kc = std::min(gemm_detail::kDepth, k_end - kb);
+        gemm_block(a, m, b, kb, kc, panel_begin, panel_end, bias_padded, relu, kb == k_begin && !accumulate, kb + kc == k_end, c, ldc, k_begin);
     }
 }
 

@@ -7,18 +7,24 @@
 //   c = sigmoid(f + forget_bias) * c + sigmoid(i) * tanh(j),   h = sigmoid(o) * tanh(c)
 // No peepholes, no cell clipping (LSTMBlockCell's defaults, as magenta builds it).
 //
-// The kernel is split once into its input rows (W_x) and recurrent rows (W_h), each packed for
-// gemm(): over a sequence the input half is one product for all steps (frugally-deep's habit),
-// and only h . W_h runs per step. Every call takes a batch. lstm_step_reference is the plain
+// The kernel is packed once for gemm(); its input rows (W_x) and recurrent rows (W_h) are applied
+// as separate row ranges of it, so over a sequence the input half is one product for all steps
+// (frugally-deep's habit) and only h . W_h runs per step, and a decoder can apply the part of its
+// input that is fixed for many steps once, and a one-hot part as a row gather. Every call takes a batch. lstm_step_reference is the plain
 // definition in double that the fast path is tested against (PyTorch's i, f, g, o order and
 // ONNX's i, o, f, c order are converted to this one by the fixture generator).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "photong/core/error.hpp"
+#include "photong/core/parallel.hpp"
 #include "photong/core/tensor.hpp"
 #include "photong/nn/gemm.hpp"
 
@@ -37,46 +43,76 @@ public:
                 {"", name_, std::to_string(in_ + units_) + " x " + std::to_string(4 * units_), shape_to_string(kernel.shape())});
         require(bias.rank() == 1 && bias.dim(0) == 4 * units_, "LSTM bias must have 4 * units values",
                 {"", name_, std::to_string(4 * units_), shape_to_string(bias.shape())});
-        wx_ = PackedMatrix(kernel.data(), in_, 4 * units_);
-        wh_ = PackedMatrix(kernel.data() + in_ * 4 * units_, units_, 4 * units_);
+        w_ = PackedMatrix(kernel.data(), in_ + units_, 4 * units_);
         bias_ = bias.values();
-        bias_.resize(std::size_t(wx_.panels() * PackedMatrix::kPanel), 0.0f);
+        bias_.resize(std::size_t(w_.panels() * PackedMatrix::kPanel), 0.0f);
     }
 
     std::int64_t input_size() const { return in_; }
     std::int64_t units() const { return units_; }
     const std::string& name() const { return name_; }
+    /// Bytes of weights one step streams (what bounds a batch-1 step on a CPU).
+    std::int64_t weight_bytes() const { return (in_ + units_) * 4 * units_ * std::int64_t(sizeof(float)); }
+
+    /// Runs the matrix products of this cell on `pool` (split by output columns; results are
+    /// bit-identical for any pool size). Without a pool everything runs on the calling thread.
+    void use_thread_pool(ThreadPool* pool) { pool_ = pool; }
 
     /// Input half of the gates for `rows` inputs at once: gates (rows, 4u) = x (rows, input) . W_x + bias.
     void input_gates(const float* x, std::int64_t rows, float* gates) const {
-        gemm(x, in_, rows, wx_, 0, wx_.panels(), bias_.data(), false, gates, 4 * units_);
+        partial_input_gates(x, in_, rows, 0, in_, true, false, gates);
+    }
+
+    /// gates (+)= x[:, 0 : end-begin) . W_x[begin : end) (+ bias): the share of input columns
+    /// [begin, end) only, with row r of x at x + r * ldx. Lets a caller apply the part of the
+    /// input that stays fixed over many steps once (a decoder's latent code) and the rest per step.
+    void partial_input_gates(const float* x, std::int64_t ldx, std::int64_t rows, std::int64_t begin, std::int64_t end, bool add_bias,
+                             bool accumulate, float* gates) const {
+        require(0 <= begin && begin < end && end <= in_, "LSTM input column range outside the input", {"", name_,
+                "0 <= begin < end <= " + std::to_string(in_), std::to_string(begin) + ".." + std::to_string(end)});
+        for_row_chunks(x, ldx, rows, [&](const IndirectRows& a, std::int64_t m, std::int64_t r0) {
+            product(a, m, begin, end, add_bias, accumulate, gates + r0 * 4 * units_);
+        });
+    }
+
+    /// gates_row (4u) += row `input_index` of W_x: the product of a one-hot input with the kernel.
+    void add_input_row(std::int64_t input_index, float* gates_row) const {
+        require(0 <= input_index && input_index < in_, "one-hot index outside the LSTM input", {"", name_,
+                "0.." + std::to_string(in_ - 1), std::to_string(input_index)});
+        w_.add_row(input_index, gates_row);
     }
 
     /// One step for a batch, given its input gates (batch, 4u) from input_gates(); `gates` is
     /// used as scratch. c and h (batch, units) are read and updated in place.
     void step_from_gates(float* gates, std::int64_t batch, float* c, float* h) const {
-        // gates += h . W_h (the input half and bias are already in `gates`).
-        std::vector<const float*> rows(static_cast<std::size_t>(batch));
-        for (std::int64_t b = 0; b < batch; ++b) rows[std::size_t(b)] = h + b * units_;
-        gemm(IndirectRows{rows.data(), batch, units_}, batch, wh_, 0, wh_.panels(), nullptr, false, gates, 4 * units_, true);
+        // gates += h . W_h (the input half and the bias are already in `gates`).
+        for_row_chunks(h, units_, batch, [&](const IndirectRows& a, std::int64_t m, std::int64_t r0) {
+            product(a, m, in_, in_ + units_, false, true, gates + r0 * 4 * units_);
+        });
+        // The nonlinearities through Eigen's vectorised logistic and tanh: with std::exp and
+        // std::tanh per value they cost as much as the product itself at batch 8.
+        using Array = Eigen::Map<Eigen::ArrayXf>;
+        using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
         const std::int64_t u = units_;
         for (std::int64_t b = 0; b < batch; ++b) {
             const float* g = gates + b * 4 * u;
-            float* cb = c + b * u;
-            float* hb = h + b * u;
-            for (std::int64_t k = 0; k < u; ++k) {
-                const float i = sigmoid(g[k]), j = std::tanh(g[u + k]), f = sigmoid(g[2 * u + k] + forget_bias_), o = sigmoid(g[3 * u + k]);
-                cb[k] = f * cb[k] + i * j;
-                hb[k] = o * std::tanh(cb[k]);
-            }
+            Array cb(c + b * u, u), hb(h + b * u, u);
+            cb = (ConstArray(g + 2 * u, u) + forget_bias_).logistic() * cb + ConstArray(g, u).logistic() * ConstArray(g + u, u).tanh();
+            hb = ConstArray(g + 3 * u, u).logistic() * cb.tanh();
         }
     }
 
-    /// One step for a batch: x (batch, input); c, h (batch, units) updated in place.
+    /// One step for a batch: x (batch, input); c, h (batch, units) updated in place; `gates`
+    /// (batch, 4u) is scratch, so a decoding loop allocates nothing per step.
+    void step(const float* x, std::int64_t batch, float* c, float* h, float* gates) const {
+        input_gates(x, batch, gates);
+        step_from_gates(gates, batch, c, h);
+    }
+
+    /// As above, allocating its own scratch.
     void step(const float* x, std::int64_t batch, float* c, float* h) const {
         std::vector<float> gates(static_cast<std::size_t>(batch * 4 * units_));
-        input_gates(x, batch, gates.data());
-        step_from_gates(gates.data(), batch, c, h);
+        step(x, batch, c, h, gates.data());
     }
 
     /// A whole sequence: x (steps, batch, input) -> h at every step (steps, batch, units); c and h
@@ -102,13 +138,42 @@ public:
     }
 
 private:
-    static float sigmoid(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+    /// Calls fn(rows, m, first_row) for chunks of at most kChunk rows of a (row stride lda), with
+    /// the row pointers on the stack: no allocation per step.
+    template <class Fn>
+    static void for_row_chunks(const float* a, std::int64_t lda, std::int64_t rows, Fn&& fn) {
+        constexpr std::int64_t kChunk = 64, kWholeRow = std::int64_t(1) << 40;
+        std::array<const float*, kChunk> ptrs;
+        for (std::int64_t r0 = 0; r0 < rows; r0 += kChunk) {
+            const std::int64_t m = std::min(kChunk, rows - r0);
+            for (std::int64_t i = 0; i < m; ++i) ptrs[std::size_t(i)] = a + (r0 + i) * lda;
+            fn(IndirectRows{ptrs.data(), m, kWholeRow}, m, r0);  // one segment: rows are contiguous
+        }
+    }
+
+    /// out (m, 4u) (+)= A . W[k_begin, k_end) (+ bias), split over the pool by column panels.
+    void product(const IndirectRows& a, std::int64_t m, std::int64_t k_begin, std::int64_t k_end, bool add_bias, bool accumulate,
+                 float* out) const {
+        const float* bias = add_bias ? bias_.data() : nullptr;
+        const std::int64_t panels = w_.panels();
+        // A pool dispatch costs microseconds: worth it only for a large enough share of the kernel.
+        const bool parallel = pool_ && pool_->size() > 1 && (k_end - k_begin) * 4 * units_ * std::max<std::int64_t>(m, 4) >= (1 << 20);
+        if (!parallel) {
+            gemm_rows(a, m, w_, k_begin, k_end, 0, panels, bias, false, out, 4 * units_, accumulate);
+            return;
+        }
+        const std::int64_t parts = std::min<std::int64_t>(pool_->size(), panels);
+        pool_->for_each(parts, [&](std::int64_t p) {
+            gemm_rows(a, m, w_, k_begin, k_end, panels * p / parts, panels * (p + 1) / parts, bias, false, out, 4 * units_, accumulate);
+        });
+    }
 
     std::int64_t in_ = 0, units_ = 0;
     float forget_bias_ = 1.0f;
     std::string name_;
-    PackedMatrix wx_, wh_;
+    PackedMatrix w_;           // the whole kernel: rows [0, in) multiply x, rows [in, in + units) multiply h
     std::vector<float> bias_;  // padded to whole panels
+    ThreadPool* pool_ = nullptr;
 };
 
 /// The definition of one LSTMBlockCell step, in double: x (batch, input), c and h (batch, units)
