@@ -54,4 +54,39 @@ inline double machine_peak_gflops(unsigned threads) {
     return cached;
 }
 
+/// Achievable memory read bandwidth in GB/s with `threads` threads, each summing its own slice of
+/// a buffer far larger than the caches (256 MiB): the ceiling for kernels that stream weights
+/// once per step, such as a batch-1 LSTM step. Best of several trials, cached, like the peak above.
+inline double machine_read_bandwidth_gbs(unsigned threads) {
+    static double cached = 0;
+    static unsigned cached_threads = 0;
+    if (cached_threads == threads) return cached;
+    using Packet = Eigen::internal::packet_traits<float>::type;
+    constexpr int lanes = Eigen::internal::unpacket_traits<Packet>::size;
+    const std::size_t n = (std::size_t(256) << 20) / sizeof(float);
+    std::vector<float, Eigen::aligned_allocator<float>> buffer(n, 1.0f);
+    cached = 0;
+    for (int trial = 0; trial < 7; ++trial) {
+        std::vector<float> sums(threads);
+        const auto t0 = std::chrono::steady_clock::now();
+        std::vector<std::thread> pool;
+        for (unsigned t = 0; t < threads; ++t)
+            pool.emplace_back([&, t] {
+                const std::size_t begin = n * t / threads / (4 * lanes) * (4 * lanes), end = n * (t + 1) / threads / (4 * lanes) * (4 * lanes);
+                Packet acc[4] = {Eigen::internal::pset1<Packet>(0), Eigen::internal::pset1<Packet>(0), Eigen::internal::pset1<Packet>(0),
+                                 Eigen::internal::pset1<Packet>(0)};
+                for (std::size_t i = begin; i < end; i += 4 * lanes)
+                    for (int k = 0; k < 4; ++k) acc[k] = Eigen::internal::padd(acc[k], Eigen::internal::pload<Packet>(buffer.data() + i + k * lanes));
+                sums[t] = Eigen::internal::predux(Eigen::internal::padd(Eigen::internal::padd(acc[0], acc[1]), Eigen::internal::padd(acc[2], acc[3])));
+            });
+        for (auto& t : pool) t.join();
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        volatile float keep = sums[0];
+        (void)keep;
+        cached = std::max(cached, double(n * sizeof(float)) / s * 1e-9);
+    }
+    cached_threads = threads;
+    return cached;
+}
+
 }  // namespace photong_bench

@@ -1,0 +1,85 @@
+// bench_lstm — the LSTM work of MusicVAE's decoder at `hierdec-mel_16bar` sizes (random weights):
+// one step of a 2 x 1024 LSTM stack, and a whole 16-bar hierarchical decode, at batch 1 and 8.
+// A batch-1 step is bound by streaming the weights from memory, so besides time each benchmark
+// reports the weight bytes it streams per second and the fraction of this machine's measured read
+// bandwidth (bench/machine_peak.hpp) that is. Run on the default thread pool (PHOTONG_NUM_THREADS).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <photong/models/music_vae_hier.hpp>
+#include <photong/nn/lstm.hpp>
+
+#include "machine_peak.hpp"
+#include "random_music_vae.hpp"
+
+namespace {
+
+constexpr std::int64_t kUnits = 1024, kZ = 512, kClasses = 90;
+
+void report_bandwidth(benchmark::State& state, double bytes_per_iteration) {
+    const unsigned threads = photong::default_thread_pool().size();
+    state.counters["GB/s"] = benchmark::Counter(bytes_per_iteration * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["bw_fraction"] = benchmark::Counter(bytes_per_iteration * 1e-9 / photong_bench::machine_read_bandwidth_gbs(threads),
+                                                       benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["threads"] = threads;
+}
+
+/// One step of two stacked LSTMBlockCells of 1024 units (the conductor's and core decoder's
+/// stacks), layer 0 fed a 1024-wide input.
+void BM_LstmStackStep(benchmark::State& state) {
+    const std::int64_t batch = state.range(0);
+    photong::Rng rng(1);
+    std::vector<photong::LstmCell> layers;
+    for (int k = 0; k < 2; ++k) {
+        layers.emplace_back(photong_bench::random_tensor({2 * kUnits, 4 * kUnits}, 0.03f, rng), photong_bench::random_tensor({4 * kUnits}, 0.1f, rng),
+                            kUnits, 1.0f, "cell_" + std::to_string(k));
+        layers.back().use_thread_pool(&photong::default_thread_pool());
+    }
+    photong::Tensor x = photong_bench::random_tensor({batch, kUnits}, 1.0f, rng), gates({batch, 4 * kUnits});
+    std::vector<photong::Tensor> c(2, photong::Tensor({batch, kUnits})), h(2, photong::Tensor({batch, kUnits}));
+    for (auto _ : state) {
+        layers[0].step(x.data(), batch, c[0].data(), h[0].data(), gates.data());
+        layers[1].step(h[0].data(), batch, c[1].data(), h[1].data(), gates.data());
+        benchmark::DoNotOptimize(h[1].data());
+    }
+    report_bandwidth(state, double(layers[0].weight_bytes() + layers[1].weight_bytes()));
+}
+
+/// Weight bytes one 16 x 16 hierarchical decode streams: the conductor's initial-state layer
+/// once and its stack per bar; per bar the core's initial-state layer and the latent share of its
+/// first layer; per step the core's recurrent rows of layer 0, all of layer 1, and the projection.
+double hierdec_bytes(int bars, int steps) {
+    const double u = kUnits, g = 4 * kUnits, f = sizeof(float);
+    const double conductor = kZ * g + bars * ((1 + u) * g + 2 * u * g);
+    const double per_bar = u * g + u * g;
+    const double per_step = u * g + 2 * u * g + u * kClasses;
+    return f * (conductor + bars * (per_bar + steps * per_step));
+}
+
+void BM_HierarchicalDecode16Bars(benchmark::State& state) {
+    static const std::string path = [] {
+        const std::string p = "/tmp/photong_bench_hierdec_random.safetensors";
+        photong_bench::write_random_hierdec(p, kZ, kUnits, kClasses);
+        return p;
+    }();
+    const photong::SafetensorsFile file(path);
+    const photong::HierarchicalLstmDecoder decoder(file);
+    const std::int64_t batch = state.range(0);
+    photong::Rng rng(7);
+    photong::Tensor z = photong_bench::random_tensor({batch, kZ}, 1.0f, rng);
+    for (auto _ : state) {
+        photong::Rng sampler(42);
+        const photong::DecodeResult r = decoder.decode(z, 16, 16, 0.5f, &sampler);
+        benchmark::DoNotOptimize(r.events.data());
+    }
+    report_bandwidth(state, hierdec_bytes(16, 16));
+}
+
+}  // namespace
+
+BENCHMARK(BM_LstmStackStep)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_HierarchicalDecode16Bars)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
+BENCHMARK_MAIN();
