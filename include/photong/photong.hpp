@@ -18,6 +18,7 @@
 #include "photong/models/inception_v3.hpp"
 #include "photong/models/music_vae_flat.hpp"
 #include "photong/models/music_vae_hier.hpp"
+#include "photong/music/melody.hpp"
 #include "photong/music/midi.hpp"
 #include "photong/nn/conv2d.hpp"
 #include "photong/nn/dense.hpp"
