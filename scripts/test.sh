@@ -12,7 +12,7 @@ weights/fetch_default_weights.sh
 # rather than committed; a stamp with the generator's hash skips the work when nothing changed.
 mkdir -p build/fixtures
 stamp=build/fixtures/.generator-sha256
-want=$(cat tests/reference/gen_torch_fixtures.py tests/reference/gen_lstm_fixtures.py tests/reference/gen_hierdec_fixture.py \
+want=$(cat tests/reference/gen_torch_fixtures.py tests/reference/gen_lstm_fixtures.py tests/reference/gen_hierdec_fixture.py tests/reference/gen_encoder_fixture.py \
   tests/reference/melody_reference.py \
   weights/inception_torchvision.py \
   weights/safetensors_io.py | sha256sum | cut -d' ' -f1)
@@ -21,6 +21,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   /usr/bin/python3 tests/reference/gen_torch_fixtures.py build/fixtures
   /usr/bin/python3 tests/reference/gen_lstm_fixtures.py build/fixtures
   /usr/bin/python3 tests/reference/gen_hierdec_fixture.py build/fixtures
+  /usr/bin/python3 tests/reference/gen_encoder_fixture.py build/fixtures
   /usr/bin/python3 tests/reference/melody_reference.py build/fixtures
   echo "$want" > "$stamp"
 fi

@@ -1,9 +1,13 @@
 // MusicVAE decoders on Magenta's real mel_2bar_small decoder weights (converted from
 // ../shared/weights/mel_2bar_small_decoder by scripts/test.sh) against magenta.js itself
 // (tests/fixtures/mel_2bar_small_reference.safetensors, made by tests/reference/magenta_js/).
+#include <cmath>
 #include <string>
 #include <vector>
 
+#include <photong/core/rng.hpp>
+#include <photong/models/latent_interpolation.hpp>
+#include <photong/models/music_vae_encoder.hpp>
 #include <photong/models/music_vae_flat.hpp>
 #include <photong/models/music_vae_hier.hpp>
 
@@ -81,4 +85,85 @@ TEST_CASE("music_vae hierarchical decoder: hierdec-mel_16bar shapes against an i
         MESSAGE("code " << b << ": logits over the equal steps within " << err);
     }
     CHECK_THROWS_AS(decoder.decode(Tensor({1, 256}), 16, 16), photong::Error);
+}
+
+TEST_CASE("music_vae bidirectional encoder: hierdec-mel_16bar shapes against an independent numpy encoder") {
+    // tests/reference/gen_encoder_fixture.py: 2 bidirectional layers of 2048 units, 90 classes,
+    // z 512, two 256-step sequences, mu and sigma computed in float64.
+    const std::string w = photong_test::generated("encoder_random.safetensors"), io = photong_test::generated("encoder_random_io.safetensors");
+    REQUIRE_MESSAGE(photong_test::file_exists(w), "missing " << w << ": run scripts/test.sh, which generates it");
+    const photong::SafetensorsFile weights(w), ref(io);
+    const photong::BidirectionalLstmEncoder encoder(weights);
+    CHECK(encoder.layers() == 2);
+    CHECK(encoder.units() == 2048);
+    CHECK(encoder.classes() == 90);
+    CHECK(encoder.z_size() == 512);
+    const Tensor events = ref.load("events");
+    const std::int64_t B = events.dim(0), T = events.dim(1);
+    std::vector<std::vector<int>> sequences(static_cast<std::size_t>(B), std::vector<int>(static_cast<std::size_t>(T)));
+    for (std::int64_t b = 0; b < B; ++b)
+        for (std::int64_t t = 0; t < T; ++t) sequences[std::size_t(b)][std::size_t(t)] = int(events[std::size_t(b * T + t)]);
+    const photong::LatentDistribution got = encoder.distribution(sequences);
+    // 256 steps of float32 recurrences against float64: 1e-4 absolute on O(1) values.
+    const double mu_err = photong_test::check_close(got.mu, ref.load("mu"), 1e-4, 1e-4, "mu");
+    const double sigma_err = photong_test::check_close(got.sigma, ref.load("sigma"), 1e-4, 1e-4, "sigma");
+    MESSAGE(B << " sequences of " << T << " steps: mu within " << mu_err << ", sigma within " << sigma_err);
+    // The dense-input path (a product instead of the one-hot gather) gives the same code.
+    Tensor one_hot({B, T, 90});
+    for (std::int64_t b = 0; b < B; ++b)
+        for (std::int64_t t = 0; t < T; ++t) one_hot[std::size_t((b * T + t) * 90 + sequences[std::size_t(b)][std::size_t(t)])] = 1.0f;
+    photong_test::check_close(encoder.distribution(one_hot).mu, got.mu, 1e-6, 1e-6, "mu from dense one-hot input");
+    // Bad input: an event outside the classes, sequences of different lengths.
+    auto bad = sequences;
+    bad[1][7] = 90;
+    CHECK_THROWS_WITH_AS(encoder.encode(bad), doctest::Contains("sequence 1 step 7"), photong::Error);
+    bad = sequences;
+    bad[0].pop_back();
+    CHECK_THROWS_WITH_AS(encoder.encode(bad), doctest::Contains("different lengths"), photong::Error);
+    CHECK_THROWS_AS(encoder.distribution(Tensor({1, 4, 89})), photong::Error);
+}
+
+TEST_CASE("music_vae encoder: a checkpoint without encoder kernels is a clear error naming the tensor") {
+    // Magenta's mel_2bar_small release ships the decoder only.
+    REQUIRE(photong_test::file_exists(kWeights));
+    const photong::SafetensorsFile weights(kWeights);
+    CHECK_THROWS_WITH_AS(photong::BidirectionalLstmEncoder{weights}, doctest::Contains("encoder/cell_0/bidirectional_rnn/fw/multi_rnn_cell/cell_0/lstm_cell/kernel"),
+                         photong::Error);
+}
+
+TEST_CASE("latent interpolation: linear and spherical paths between two codes") {
+    using photong::Interpolation;
+    const Tensor a({4}, std::vector<float>{1, 0, 0, 0}), b({4}, std::vector<float>{0, 2, 0, 0});
+    // Endpoints are the codes themselves; the spherical midpoint of orthogonal codes is
+    // sin(pi/4) (a + b), the linear one (a + b) / 2.
+    const Tensor path = photong::interpolate(a, b, 3);
+    CHECK(path.shape() == std::vector<std::int64_t>{3, 4});
+    for (int k = 0; k < 4; ++k) {
+        CHECK(path[std::size_t(k)] == doctest::Approx(a[std::size_t(k)]).epsilon(1e-7));
+        CHECK(path[std::size_t(8 + k)] == doctest::Approx(b[std::size_t(k)]).epsilon(1e-7));
+    }
+    CHECK(path[4] == doctest::Approx(std::sqrt(0.5)).epsilon(1e-6));
+    CHECK(path[5] == doctest::Approx(2 * std::sqrt(0.5)).epsilon(1e-6));
+    const Tensor line = photong::interpolate(a, b, 3, Interpolation::Linear);
+    CHECK(line[4] == doctest::Approx(0.5));
+    CHECK(line[5] == doctest::Approx(1.0));
+    // Between codes of equal norm the spherical path keeps that norm; the straight line does not.
+    photong::Rng rng(3);
+    Tensor p({512}), q({512});
+    for (auto& v : p.values()) v = float(rng.normal());
+    for (auto& v : q.values()) v = float(rng.normal());
+    double np2 = 0, nq2 = 0;
+    for (std::size_t i = 0; i < 512; ++i) np2 += double(p[i]) * p[i], nq2 += double(q[i]) * q[i];
+    for (auto& v : q.values()) v = float(v * std::sqrt(np2 / nq2));
+    const Tensor mid = photong::interpolate_at(p, q, 0.5), mid_line = photong::interpolate_at(p, q, 0.5, Interpolation::Linear);
+    double nm = 0, nl = 0;
+    for (std::size_t i = 0; i < 512; ++i) nm += double(mid[i]) * mid[i], nl += double(mid_line[i]) * mid_line[i];
+    CHECK(std::sqrt(nm) == doctest::Approx(std::sqrt(np2)).epsilon(1e-5));
+    CHECK(std::sqrt(nl) < 0.8 * std::sqrt(np2));  // two independent Gaussian codes are near-orthogonal
+    // Parallel codes fall back to the straight line; bad input is refused.
+    const Tensor twice({4}, std::vector<float>{2, 0, 0, 0});
+    CHECK(photong::interpolate_at(a, twice, 0.5)[0] == doctest::Approx(1.5));
+    CHECK_THROWS_AS(photong::interpolate(a, Tensor({5}), 3), photong::Error);
+    CHECK_THROWS_AS(photong::interpolate(a, b, 1), photong::Error);
+    CHECK_THROWS_AS(photong::interpolate_at(Tensor({4}), b, 0.5), photong::Error);
 }

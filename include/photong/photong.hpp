@@ -16,6 +16,8 @@
 #include "photong/image/preprocess.hpp"
 #include "photong/image/resize.hpp"
 #include "photong/models/inception_v3.hpp"
+#include "photong/models/latent_interpolation.hpp"
+#include "photong/models/music_vae_encoder.hpp"
 #include "photong/models/music_vae_flat.hpp"
 #include "photong/models/music_vae_hier.hpp"
 #include "photong/music/melody.hpp"

@@ -13,7 +13,7 @@
 
 namespace photong {
 
-enum class Activation { Linear, Relu, Softmax, Sigmoid, Tanh };
+enum class Activation { Linear, Relu, Softmax, Sigmoid, Tanh, Softplus };
 
 inline Activation parse_activation(const std::string& s) {
     if (s == "linear") return Activation::Linear;
@@ -21,7 +21,8 @@ inline Activation parse_activation(const std::string& s) {
     if (s == "softmax") return Activation::Softmax;
     if (s == "sigmoid") return Activation::Sigmoid;
     if (s == "tanh") return Activation::Tanh;
-    throw Error("unknown activation", {"", "", "linear|relu|softmax|sigmoid|tanh", s});
+    if (s == "softplus") return Activation::Softplus;
+    throw Error("unknown activation", {"", "", "linear|relu|softmax|sigmoid|tanh|softplus", s});
 }
 
 /// Applies an activation in place to each row of a (rows, cols) row-major block.
@@ -33,6 +34,10 @@ inline void apply_activation(float* data, std::int64_t rows, std::int64_t cols, 
             case Activation::Relu: for (std::int64_t j = 0; j < cols; ++j) x[j] = std::max(x[j], 0.0f); break;
             case Activation::Sigmoid: for (std::int64_t j = 0; j < cols; ++j) x[j] = 1.0f / (1.0f + std::exp(-x[j])); break;
             case Activation::Tanh: for (std::int64_t j = 0; j < cols; ++j) x[j] = std::tanh(x[j]); break;
+            // log(1 + e^x) written so that neither e^x overflows nor small values lose their digits.
+            case Activation::Softplus:
+                for (std::int64_t j = 0; j < cols; ++j) x[j] = std::max(x[j], 0.0f) + std::log1p(std::exp(-std::abs(x[j])));
+                break;
             case Activation::Softmax: {
                 // Subtracting the row maximum keeps exp() from overflowing; the result is unchanged.
                 const float m = *std::max_element(x, x + cols);

@@ -75,6 +75,16 @@ public:
         });
     }
 
+    /// Input gates of one-hot inputs, as gathers: gates row r (4u) = bias + row hot[r] of W_x, or
+    /// the bias alone where hot[r] is -1 (an all-zero input).
+    void one_hot_input_gates(const int* hot, std::int64_t rows, float* gates) const {
+        for (std::int64_t r = 0; r < rows; ++r) {
+            float* g = gates + r * 4 * units_;
+            std::copy_n(bias_.data(), 4 * units_, g);
+            if (hot[r] != -1) add_input_row(hot[r], g);
+        }
+    }
+
     /// gates_row (4u) += row `input_index` of W_x: the product of a one-hot input with the kernel.
     void add_input_row(std::int64_t input_index, float* gates_row) const {
         require(0 <= input_index && input_index < in_, "one-hot index outside the LSTM input", {"", name_,
@@ -128,6 +138,18 @@ public:
                 {"", name_, shape_to_string(state), shape_to_string(c.shape()) + " and " + shape_to_string(h.shape())});
         Tensor gates({T, B, 4 * units_});
         input_gates(x.data(), T * B, gates.data());  // one product for every step
+        return run_from_gates(gates, c, h, reverse);
+    }
+
+    /// The recurrent half of run(): `gates` (steps, batch, 4u) already holds each step's input
+    /// gates (from input_gates(), or gathered kernel rows for one-hot inputs) and is overwritten.
+    Tensor run_from_gates(Tensor& gates, Tensor& c, Tensor& h, bool reverse = false) const {
+        require(gates.rank() == 3 && gates.dim(2) == 4 * units_, "LSTM gates must be (steps, batch, 4 * units)",
+                {"", name_, "steps x batch x " + std::to_string(4 * units_), shape_to_string(gates.shape())});
+        const std::int64_t T = gates.dim(0), B = gates.dim(1);
+        const std::vector<std::int64_t> state{B, units_};
+        require(c.shape() == state && h.shape() == state, "LSTM state must be (batch, units)",
+                {"", name_, shape_to_string(state), shape_to_string(c.shape()) + " and " + shape_to_string(h.shape())});
         Tensor out({T, B, units_});
         for (std::int64_t s = 0; s < T; ++s) {
             const std::int64_t t = reverse ? T - 1 - s : s;
