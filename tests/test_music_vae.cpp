@@ -167,3 +167,19 @@ TEST_CASE("latent interpolation: linear and spherical paths between two codes") 
     CHECK_THROWS_AS(photong::interpolate(a, b, 1), photong::Error);
     CHECK_THROWS_AS(photong::interpolate_at(Tensor({4}), b, 0.5), photong::Error);
 }
+
+TEST_CASE("music_vae: unknown variables in a model's scope are refused, naming the variable") {
+    REQUIRE(photong_test::file_exists(kWeights));
+    const photong::SafetensorsFile real(kWeights);
+    // The real decoder plus one stray variable: a layer after a gap in the numbering, which a
+    // loader counting cells from 0 would silently ignore.
+    photong::SafetensorsWriter w;
+    for (const std::string& name : real.names()) w.add(name, real.load(name));
+    w.add("decoder/multi_rnn_cell/cell_3/lstm_cell/kernel", Tensor({4, 8}));
+    const std::string path = photong_test::temp_path("mel_2bar_small_extra.safetensors");
+    w.write(path);
+    const photong::SafetensorsFile extra(path);
+    CHECK_THROWS_WITH_AS(CategoricalLstmDecoder{extra}, doctest::Contains("decoder/multi_rnn_cell/cell_3/lstm_cell/kernel"), photong::Error);
+    // Names under other scopes (here the encoder's) are not the decoder's business.
+    CHECK_NOTHROW(CategoricalLstmDecoder{real});
+}

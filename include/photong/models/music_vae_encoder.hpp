@@ -21,6 +21,7 @@
 #include "photong/core/parallel.hpp"
 #include "photong/core/safetensors.hpp"
 #include "photong/core/tensor.hpp"
+#include "photong/models/music_vae_flat.hpp"
 #include "photong/nn/dense.hpp"
 #include "photong/nn/lstm.hpp"
 
@@ -56,6 +57,11 @@ public:
         mu_ = Dense(file.load(scope + "/mu/kernel"), file.load(scope + "/mu/bias", {z_size_}).values(), Activation::Linear, scope + "/mu");
         sigma_ = Dense(file.load(scope + "/sigma/kernel", {input, z_size_}), file.load(scope + "/sigma/bias", {z_size_}).values(), Activation::Softplus,
                        scope + "/sigma");
+        std::vector<std::string> used{"mu/kernel", "mu/bias", "sigma/kernel", "sigma/bias"};
+        for (std::size_t k = 0; k < layers_.size(); ++k)
+            for (const char* dir : {"fw", "bw"})
+                for (const char* part : {"/kernel", "/bias"}) used.push_back(cell_name("", int(k), dir).substr(1) + part);
+        music_vae_detail::reject_unknown_variables(file, scope, used);
         use_thread_pool(&default_thread_pool());
     }
 

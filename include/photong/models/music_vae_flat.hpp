@@ -57,6 +57,26 @@ inline std::vector<LstmCell> load_lstm_stack(const SafetensorsFile& file, const 
     return layers;
 }
 
+/// Refuses variables under `scope` + "/" that the model does not use (a misspelt name, a layer
+/// past a gap in the numbering, optimizer slots): silently ignoring them would load a different
+/// model than the file describes. `used` holds the names relative to the scope.
+inline void reject_unknown_variables(const SafetensorsFile& file, const std::string& scope, const std::vector<std::string>& used) {
+    const std::string prefix = scope + "/";
+    for (const std::string& name : file.names()) {
+        if (name.compare(0, prefix.size(), prefix) != 0) continue;
+        if (std::find(used.begin(), used.end(), name.substr(prefix.size())) == used.end())
+            throw Error("unknown variable in the model's scope", {file.path(), name, "only the variables of " + scope, "an extra variable"});
+    }
+}
+
+/// The names, relative to their scope, of an LSTM stack of `layers` cells.
+inline std::vector<std::string> lstm_stack_names(std::size_t layers) {
+    std::vector<std::string> names;
+    for (std::size_t k = 0; k < layers; ++k)
+        for (const char* part : {"kernel", "bias"}) names.push_back("multi_rnn_cell/cell_" + std::to_string(k) + "/lstm_cell/" + part);
+    return names;
+}
+
 /// Splits tanh(dense(embedding)) rows into each layer's (c, h), in magenta's order c0, h0, c1, h1, ...
 inline void initial_states(const Tensor& init, const std::vector<LstmCell>& layers, std::vector<Tensor>& c, std::vector<Tensor>& h) {
     const std::int64_t B = init.dim(0);
@@ -101,6 +121,9 @@ public:
                       Activation::Tanh, scope + "/z_to_initial_state");
         projection_ = Dense(file.load(scope + "/output_projection/kernel"), file.load(scope + "/output_projection/bias", {classes_}).values(),
                             Activation::Linear, scope + "/output_projection");
+        std::vector<std::string> used = music_vae_detail::lstm_stack_names(layers_.size());
+        for (const char* name : {"z_to_initial_state/kernel", "z_to_initial_state/bias", "output_projection/kernel", "output_projection/bias"}) used.push_back(name);
+        music_vae_detail::reject_unknown_variables(file, scope, used);
         use_thread_pool(&default_thread_pool());
     }
 

@@ -43,6 +43,10 @@ public:
                         std::to_string(conductor_.back().units()) + " rows", std::to_string(core_.z_size())});
         init_ = Dense(file.load(scope + "/initial_state/kernel"), file.load(scope + "/initial_state/bias", {state}).values(), Activation::Tanh,
                       scope + "/initial_state");
+        std::vector<std::string> used = music_vae_detail::lstm_stack_names(conductor_.size());
+        used.push_back("initial_state/kernel");
+        used.push_back("initial_state/bias");
+        music_vae_detail::reject_unknown_variables(file, scope, used);
         use_thread_pool(&default_thread_pool());
     }
 
