@@ -43,11 +43,27 @@ def read_notes(path, track_name="MELODY"):
     tracks = [t for t in mid.tracks if t.name == track_name]
     if not tracks:
         raise SystemExit(f"{path}: no track named {track_name}")
+    notes = track_notes(tracks[0])
+    tempo = 500000
+    for msg in mid.tracks[0]:
+        if msg.type == "set_tempo":
+            tempo = msg.tempo
+            break
+    return notes, mid.ticks_per_beat, tempo
+
+
+def track_notes(track, skip_drums=False):
+    """(pitch, velocity, start_tick, end_tick) of one mido track, paired the pretty_midi way.
+
+    skip_drums leaves out channel 9 (10 in 1-based numbering), which pretty_midi marks is_drum and
+    Melody.from_quantized_sequence skips."""
     opened = {}
     notes = []
     tick = 0
-    for msg in tracks[0]:
+    for msg in track:
         tick += msg.time
+        if skip_drums and msg.type in ("note_on", "note_off") and msg.channel == 9:
+            continue
         if msg.type == "note_on" and msg.velocity > 0:
             opened.setdefault((msg.channel, msg.note), []).append((tick, msg.velocity))
         elif msg.type in ("note_off", "note_on"):
@@ -62,12 +78,7 @@ def read_notes(path, track_name="MELODY"):
                 opened[key] = staying
             else:
                 del opened[key]
-    tempo = 500000
-    for msg in mid.tracks[0]:
-        if msg.type == "set_tempo":
-            tempo = msg.tempo
-            break
-    return notes, mid.ticks_per_beat, tempo
+    return notes
 
 
 def quantize(notes, ppq, tempo):
@@ -149,8 +160,9 @@ def one_melody(notes, search):
     return base, mel
 
 
-def extract(notes):
-    """extract_melodies with the mel_16bar_converter settings."""
+def extract(notes, max_steps_truncate=MAX_STEPS_TRUNCATE):
+    """extract_melodies with the mel_16bar_converter settings (max_bars=100: max_steps_truncate=1600;
+    None keeps whole melodies)."""
     out = []
     search = 0
     while True:
@@ -162,8 +174,8 @@ def extract(notes):
         search = end + (0 - end) % STEPS_PER_BAR
         if len(mel.ev) < STEPS_PER_BAR:
             continue
-        if len(mel.ev) > MAX_STEPS_TRUNCATE:
-            mel.resize(MAX_STEPS_TRUNCATE - MAX_STEPS_TRUNCATE % STEPS_PER_BAR)
+        if max_steps_truncate is not None and len(mel.ev) > max_steps_truncate:
+            mel.resize(max_steps_truncate - max_steps_truncate % STEPS_PER_BAR)
         if not any(e >= 0 for e in mel.ev):
             continue
         out.append((base, [e + 2 if e < 0 else e - MIN_PITCH + 2 for e in mel.ev]))
