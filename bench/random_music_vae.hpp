@@ -16,11 +16,11 @@ inline photong::Tensor random_tensor(std::vector<std::int64_t> shape, float scal
     return t;
 }
 
-/// Adds `<scope>/multi_rnn_cell/cell_K/lstm_cell/{kernel,bias}` for `layers` cells of `units`.
-inline void add_lstm_stack(photong::SafetensorsWriter& w, const std::string& scope, std::int64_t input, std::int64_t units, int layers,
+/// Adds `<stack>/cell_K/lstm_cell/{kernel,bias}` for `layers` cells of `units`.
+inline void add_lstm_stack(photong::SafetensorsWriter& w, const std::string& stack, std::int64_t input, std::int64_t units, int layers,
                            photong::Rng& rng) {
     for (int k = 0; k < layers; ++k, input = units) {
-        const std::string cell = scope + "/multi_rnn_cell/cell_" + std::to_string(k) + "/lstm_cell";
+        const std::string cell = stack + "/cell_" + std::to_string(k) + "/lstm_cell";
         w.add(cell + "/kernel", random_tensor({input + units, 4 * units}, 1.0f / std::sqrt(float(units)), rng));
         w.add(cell + "/bias", random_tensor({4 * units}, 0.1f, rng));
     }
@@ -37,7 +37,7 @@ inline void write_random_hierdec(const std::string& path, std::int64_t z = 512, 
     add_lstm_stack(w, hl, 1, units, 2, rng);
     w.add(cd + "/z_to_initial_state/kernel", random_tensor({units, 4 * units}, 0.05f, rng));
     w.add(cd + "/z_to_initial_state/bias", random_tensor({4 * units}, 0.1f, rng));
-    add_lstm_stack(w, cd, classes + units, units, 2, rng);
+    add_lstm_stack(w, cd + "/multi_rnn_cell", classes + units, units, 2, rng);
     w.add(cd + "/output_projection/kernel", random_tensor({units, classes}, 0.1f, rng));
     w.add(cd + "/output_projection/bias", random_tensor({classes}, 0.1f, rng));
     w.set_metadata("source", "random (bench/random_music_vae.hpp)");

@@ -42,8 +42,8 @@ def main():
     w[hl + "/initial_state/kernel"] = u((Z, 4 * UNITS), 0.08)
     w[hl + "/initial_state/bias"] = u((4 * UNITS,), 0.1)
     for k, inp in enumerate((1, UNITS)):
-        w[f"{hl}/multi_rnn_cell/cell_{k}/lstm_cell/kernel"] = u((inp + UNITS, 4 * UNITS), 0.05)
-        w[f"{hl}/multi_rnn_cell/cell_{k}/lstm_cell/bias"] = u((4 * UNITS,), 0.1)
+        w[f"{hl}/cell_{k}/lstm_cell/kernel"] = u((inp + UNITS, 4 * UNITS), 0.05)
+        w[f"{hl}/cell_{k}/lstm_cell/bias"] = u((4 * UNITS,), 0.1)
     cd = "core_decoder/decoder"
     w[cd + "/z_to_initial_state/kernel"] = u((UNITS, 4 * UNITS), 0.05)
     w[cd + "/z_to_initial_state/bias"] = u((4 * UNITS,), 0.1)
@@ -68,8 +68,8 @@ def main():
     for bar in range(BARS):
         x = np.zeros((BATCH, 1))
         for L in range(2):
-            c, h = lstm_block_step(x, cond[L][0], cond[L][1], W[f"{hl}/multi_rnn_cell/cell_{L}/lstm_cell/kernel"],
-                                   W[f"{hl}/multi_rnn_cell/cell_{L}/lstm_cell/bias"])
+            c, h = lstm_block_step(x, cond[L][0], cond[L][1], W[f"{hl}/cell_{L}/lstm_cell/kernel"],
+                                   W[f"{hl}/cell_{L}/lstm_cell/bias"])
             cond[L] = (c, h)
             x = h
         emb = x

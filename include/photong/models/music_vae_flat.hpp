@@ -35,15 +35,17 @@ struct DecodeResult {
 
 namespace music_vae_detail {
 
-/// The LSTM stack `<scope>/multi_rnn_cell/cell_K/lstm_cell` (K = 0, 1, ...), the first layer
-/// taking `first_input` values per step; checks each kernel fits and returns the total state size.
-inline std::vector<LstmCell> load_lstm_stack(const SafetensorsFile& file, const std::string& scope, std::int64_t first_input,
+/// The LSTM stack `<stack>/cell_K/lstm_cell` (K = 0, 1, ...): `<scope>/multi_rnn_cell` for a
+/// decoder's MultiRNNCell, the bare level scope for the hierarchical conductor (magenta calls that
+/// MultiRNNCell with the level's scope, so it has no `multi_rnn_cell` level). The first layer takes
+/// `first_input` values per step; checks each kernel fits and returns the total state size.
+inline std::vector<LstmCell> load_lstm_stack(const SafetensorsFile& file, const std::string& stack, std::int64_t first_input,
                                              std::int64_t& state_size) {
     std::vector<LstmCell> layers;
     std::int64_t input = first_input;
     state_size = 0;
-    for (int k = 0; file.contains(scope + "/multi_rnn_cell/cell_" + std::to_string(k) + "/lstm_cell/kernel"); ++k) {
-        const std::string name = scope + "/multi_rnn_cell/cell_" + std::to_string(k) + "/lstm_cell";
+    for (int k = 0; file.contains(stack + "/cell_" + std::to_string(k) + "/lstm_cell/kernel"); ++k) {
+        const std::string name = stack + "/cell_" + std::to_string(k) + "/lstm_cell";
         const Tensor kernel = file.load(name + "/kernel");
         const std::int64_t units = kernel.rank() == 2 ? kernel.dim(1) / 4 : 0;
         if (kernel.rank() != 2 || kernel.dim(0) != input + units)
@@ -53,7 +55,7 @@ inline std::vector<LstmCell> load_lstm_stack(const SafetensorsFile& file, const 
         state_size += 2 * units;
         input = units;
     }
-    require(!layers.empty(), "no LSTM layers found", {file.path(), scope + "/multi_rnn_cell/cell_0/lstm_cell/kernel"});
+    require(!layers.empty(), "no LSTM layers found", {file.path(), stack + "/cell_0/lstm_cell/kernel"});
     return layers;
 }
 
@@ -69,11 +71,12 @@ inline void reject_unknown_variables(const SafetensorsFile& file, const std::str
     }
 }
 
-/// The names, relative to their scope, of an LSTM stack of `layers` cells.
-inline std::vector<std::string> lstm_stack_names(std::size_t layers) {
+/// The names of an LSTM stack of `layers` cells, relative to their scope, after `prefix`
+/// ("multi_rnn_cell/" or "").
+inline std::vector<std::string> lstm_stack_names(std::size_t layers, const std::string& prefix) {
     std::vector<std::string> names;
     for (std::size_t k = 0; k < layers; ++k)
-        for (const char* part : {"kernel", "bias"}) names.push_back("multi_rnn_cell/cell_" + std::to_string(k) + "/lstm_cell/" + part);
+        for (const char* part : {"kernel", "bias"}) names.push_back(prefix + "cell_" + std::to_string(k) + "/lstm_cell/" + part);
     return names;
 }
 
@@ -109,7 +112,7 @@ public:
         z_size_ = init.shape[0];
         classes_ = proj.shape[1];
         std::int64_t state = 0;
-        layers_ = music_vae_detail::load_lstm_stack(file, scope, classes_ + z_size_, state);
+        layers_ = music_vae_detail::load_lstm_stack(file, scope + "/multi_rnn_cell", classes_ + z_size_, state);
         const std::int64_t input = layers_.back().units();
         if (init.shape[1] != state)
             throw Error("z_to_initial_state does not produce the stack's state", {file.path(), scope + "/z_to_initial_state/kernel",
@@ -121,7 +124,7 @@ public:
                       Activation::Tanh, scope + "/z_to_initial_state");
         projection_ = Dense(file.load(scope + "/output_projection/kernel"), file.load(scope + "/output_projection/bias", {classes_}).values(),
                             Activation::Linear, scope + "/output_projection");
-        std::vector<std::string> used = music_vae_detail::lstm_stack_names(layers_.size());
+        std::vector<std::string> used = music_vae_detail::lstm_stack_names(layers_.size(), "multi_rnn_cell/");
         for (const char* name : {"z_to_initial_state/kernel", "z_to_initial_state/bias", "output_projection/kernel", "output_projection/bias"}) used.push_back(name);
         music_vae_detail::reject_unknown_variables(file, scope, used);
         use_thread_pool(&default_thread_pool());

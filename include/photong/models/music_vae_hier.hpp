@@ -4,7 +4,10 @@
 // sample; configs.py hierdec-mel_16bar: level_lengths [16, 16], disable_autoregression=True):
 // - the conductor `decoder/hierarchical_level_0` starts from tanh(dense(z)) (`initial_state`),
 //   split c0, h0, c1, h1, and runs one step per bar on an input of zeros of width 1 (the
-//   non-autoregressive mode), so its first kernel has 1 + units rows;
+//   non-autoregressive mode), so its first kernel has 1 + units rows; its cells are
+//   `decoder/hierarchical_level_0/cell_K/lstm_cell` (the MultiRNNCell is called with the level's
+//   scope, so unlike the core decoder's there is no `multi_rnn_cell` level; magenta.js reads the
+//   same names);
 // - each conductor output (the top layer's h) is the "z" of one bar's core decoder, a
 //   CategoricalLstmDecoder under `core_decoder/decoder` (initial state tanh(dense(embedding)),
 //   inputs [previous event one-hot, embedding]);
@@ -43,7 +46,7 @@ public:
                         std::to_string(conductor_.back().units()) + " rows", std::to_string(core_.z_size())});
         init_ = Dense(file.load(scope + "/initial_state/kernel"), file.load(scope + "/initial_state/bias", {state}).values(), Activation::Tanh,
                       scope + "/initial_state");
-        std::vector<std::string> used = music_vae_detail::lstm_stack_names(conductor_.size());
+        std::vector<std::string> used = music_vae_detail::lstm_stack_names(conductor_.size(), "");
         used.push_back("initial_state/kernel");
         used.push_back("initial_state/bias");
         music_vae_detail::reject_unknown_variables(file, scope, used);
