@@ -1,7 +1,11 @@
 // MusicVAE decoders on Magenta's real mel_2bar_small decoder weights (converted from
 // ../shared/weights/mel_2bar_small_decoder by scripts/test.sh) against magenta.js itself
-// (tests/fixtures/mel_2bar_small_reference.safetensors, made by tests/reference/magenta_js/).
+// (tests/fixtures/mel_2bar_small_reference.safetensors, made by tests/reference/magenta_js/), and the
+// hierarchical decoder on seeded random weights against magenta.js's ConductorDecoder
+// (tests/fixtures/hierdec_magenta_js_reference.safetensors, make_hier_reference.sh there) and numpy.
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -19,6 +23,59 @@ using photong::Tensor;
 namespace {
 const std::string kWeights = photong_test::generated("mel_2bar_small.safetensors");
 const std::string kReference = photong_test::source("tests/fixtures/mel_2bar_small_reference.safetensors");
+
+// SHA-256 (FIPS 180-4) of a whole file as lowercase hex; "" if it cannot be read.
+std::string sha256_file(const std::string& path) {
+    static const std::uint32_t k[64] = {
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be,
+        0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa,
+        0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85,
+        0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3,
+        0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f,
+        0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+    std::uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    auto rotr = [](std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); };
+    auto block = [&](const unsigned char* p) {
+        std::uint32_t w[64];
+        for (int i = 0; i < 16; ++i) w[i] = std::uint32_t(p[4 * i]) << 24 | std::uint32_t(p[4 * i + 1]) << 16 | std::uint32_t(p[4 * i + 2]) << 8 | p[4 * i + 3];
+        for (int i = 16; i < 64; ++i) {
+            const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+            const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+        }
+        std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+        for (int i = 0; i < 64; ++i) {
+            const std::uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+            const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+            hh = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
+        }
+        h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
+    };
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (!file) return "";
+    std::vector<unsigned char> buf(1 << 20);
+    std::uint64_t total = 0;
+    std::size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), file)) == buf.size()) {
+        for (std::size_t i = 0; i < n; i += 64) block(buf.data() + i);
+        total += n;
+    }
+    std::fclose(file);
+    total += n;
+    // Tail: the bytes past the last whole block, 0x80, zeros, the bit length big-endian.
+    const std::size_t whole = n / 64 * 64;
+    for (std::size_t i = 0; i < whole; i += 64) block(buf.data() + i);
+    std::vector<unsigned char> tail(buf.begin() + std::ptrdiff_t(whole), buf.begin() + std::ptrdiff_t(n));
+    tail.push_back(0x80);
+    while (tail.size() % 64 != 56) tail.push_back(0);
+    for (int i = 7; i >= 0; --i) tail.push_back(static_cast<unsigned char>((total * 8) >> (8 * i)));
+    for (std::size_t i = 0; i < tail.size(); i += 64) block(tail.data() + i);
+    std::string hex;
+    char two[3];
+    for (std::uint32_t v : h)
+        for (int i = 3; i >= 0; --i) std::snprintf(two, sizeof two, "%02x", unsigned((v >> (8 * i)) & 0xff)), hex += two;
+    return hex;
+}
 }  // namespace
 
 TEST_CASE("music_vae flat decoder: greedy decodes equal magenta.js on the real mel_2bar_small weights") {
@@ -85,6 +142,45 @@ TEST_CASE("music_vae hierarchical decoder: hierdec-mel_16bar shapes against an i
         MESSAGE("code " << b << ": logits over the equal steps within " << err);
     }
     CHECK_THROWS_AS(decoder.decode(Tensor({1, 256}), 16, 16), photong::Error);
+}
+
+TEST_CASE("music_vae hierarchical decoder: greedy decodes equal magenta.js's ConductorDecoder on the same random weights") {
+    // tests/reference/magenta_js/make_hier_reference.sh served build/fixtures/hierdec_random.safetensors to
+    // magenta.js 1.23.1 (pure-JS tfjs CPU backend) and recorded its greedy 16 x 16-step decodes.
+    const std::string w = photong_test::generated("hierdec_random.safetensors");
+    const std::string r = photong_test::source("tests/fixtures/hierdec_magenta_js_reference.safetensors");
+    REQUIRE_MESSAGE(photong_test::file_exists(w), "missing " << w << ": run scripts/test.sh, which generates it");
+    REQUIRE_MESSAGE(photong_test::file_exists(r), "missing " << r);
+    const photong::SafetensorsFile weights(w), ref(r);
+    // The reference belongs to one exact weights file: a changed generator means a stale reference.
+    const std::string want_sha = ref.metadata_at("weights_sha256"), got_sha = sha256_file(w);
+    REQUIRE_MESSAGE(got_sha == want_sha, w << " has sha256 " << got_sha << ", the magenta.js reference was made from " << want_sha
+                                           << ": rerun tests/reference/magenta_js/make_hier_reference.sh (needs node and npm)");
+    const photong::HierarchicalLstmDecoder decoder(weights);
+    const Tensor z = ref.load("z"), want = ref.load("events"), margin = ref.load("min_margin");
+    const std::int64_t steps = want.dim(1), classes = decoder.classes();
+    REQUIRE(steps == 256);
+    const photong::DecodeResult got = decoder.decode(z, 16, 16);
+    int equal_codes = 0;
+    std::vector<std::int64_t> same(std::size_t(z.dim(0)), 0);
+    for (std::int64_t b = 0; b < z.dim(0); ++b) {
+        // Greedy decoding feeds each choice back, so compare up to the first differing event; a difference is
+        // only acceptable where magenta.js's top two logits nearly tie.
+        std::int64_t& s = same[std::size_t(b)];
+        while (s < steps && got.events[std::size_t(b)][std::size_t(s)] == int(want[std::size_t(b * steps + s)])) ++s;
+        equal_codes += s == steps;
+        MESSAGE("code " << b << ": " << s << " of " << steps << " events equal magenta.js (smallest magenta.js margin " << margin[std::size_t(b)] << ")");
+        CHECK((s == steps || margin[std::size_t(b)] < 1e-4f));
+    }
+    const Tensor want_logits = ref.load("logits");
+    for (std::int64_t b = 0; b < want_logits.dim(0); ++b) {
+        const std::int64_t n = same[std::size_t(b)] * classes, offset = b * steps * classes;
+        const Tensor ours({n}, std::vector<float>(got.logits.data() + offset, got.logits.data() + offset + n));
+        const Tensor theirs({n}, std::vector<float>(want_logits.data() + offset, want_logits.data() + offset + n));
+        const double err = photong_test::check_close(ours, theirs, 1e-4, 0, "logits of code " + std::to_string(b));
+        MESSAGE("code " << b << ": logits of the " << same[std::size_t(b)] << " equal steps within " << err << " of magenta.js");
+    }
+    MESSAGE(equal_codes << " of " << z.dim(0) << " codes x " << steps << " steps identical to magenta.js " << ref.metadata_or("magenta_js_version", "?"));
 }
 
 TEST_CASE("music_vae bidirectional encoder: hierdec-mel_16bar shapes against an independent numpy encoder") {
