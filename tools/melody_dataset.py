@@ -74,7 +74,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
 sys.path.insert(0, os.path.join(ROOT, "weights"))
+sys.path.insert(0, HERE)
 import melody_reference as ref  # noqa: E402
+import melody_stats  # noqa: E402  (tools/, next to this file)
 import safetensors_io  # noqa: E402
 
 SLICE_STEPS = ref.SLICE_STEPS  # 256
@@ -335,17 +337,17 @@ def check(path):
         ev = ev[tensors["train_shift"] == 0]
         n = ev.shape[0]
         which = f"train (the {n} untransposed windows)"
-    ons = ev[ev >= 2] - 2 + ref.MIN_PITCH
-    hist = np.bincount(ons % 12, minlength=12)
-    names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+    st = melody_stats.summary(ev)  # the same code measures model samples (tools/eval_hierdec.py)
+    hist = st["pitch_class_counts"]
     print(f"{which} pitch-class histogram of note-ons (share %):")
-    print("  " + " ".join(f"{p:>5}" for p in names))
-    print("  " + " ".join(f"{100 * h / max(1, hist.sum()):5.1f}" for h in hist))
-    bars = n * SLICE_STEPS // STEPS_PER_BAR
-    print(f"{which} mean note-ons per bar {len(ons) / max(1, bars):.3f}; "
-          f"note-offs per bar {(ev == 1).sum() / max(1, bars):.3f}; "
-          f"holds {100 * (ev == 0).mean():.1f}% of steps; pitch mean {ons.mean():.2f}, "
-          f"range {ons.min()}..{ons.max()}")
+    print("  " + " ".join(f"{p:>5}" for p in melody_stats.PC_NAMES))
+    print("  " + " ".join(f"{100 * h / max(1, sum(hist)):5.1f}" for h in hist))
+    print(f"{which} mean note-ons per bar {st['note_ons_per_bar']:.3f}; "
+          f"note-offs per bar {st['note_offs_per_bar']:.3f}; "
+          f"holds {100 * st['hold_fraction']:.1f}% of steps; pitch mean {st['pitch_mean']:.2f}, "
+          f"range {st['pitch_min']}..{st['pitch_max']}")
+    print(f"{which} mean pitch range per window {st['mean_pitch_range']:.2f} semitones; "
+          f"mean fraction of note-ons in the window's best-fitting major/natural-minor scale {st['scale_fit']:.3f}")
     per_set = {}
     for s in tensors["train_song"].tolist():
         per_set[songs[s][0]] = per_set.get(songs[s][0], 0) + 1
