@@ -22,6 +22,7 @@
 #include "photong/models/music_vae_hier.hpp"
 #include "photong/music/melody.hpp"
 #include "photong/music/midi.hpp"
+#include "photong/music/touch_up.hpp"
 #include "photong/nn/conv2d.hpp"
 #include "photong/nn/dense.hpp"
 #include "photong/nn/gemm.hpp"
