@@ -2,7 +2,8 @@
 """Convert a Keras HDF5 file (full saved model or weights only) to photong safetensors (all tensors F32).
 
 usage: keras_h5_to_safetensors.py INPUT.h5 OUTPUT.safetensors [--source S] [--resize MODE] [--preprocess MODE]
-                                  [--classes A,B,..] [--head-activations a,b,..] [--drop-head] [--quiet]
+                                  [--classes A,B,..] [--head-activations a,b,..] [--drop-head]
+                                  [--bridge embedding|arousal|valence] [--quiet]
 
 HDF5 layout (keras engine/saving.py `save_weights_to_hdf5_group` / `load_weights_from_hdf5_group`):
 - weights-only file (`model.save_weights`, e.g. keras.applications'
@@ -103,7 +104,10 @@ def read_keras_h5(path):
         except ValueError as e:
             raise ConversionError("%s: model_config is not JSON: %s" % (path, e))
         layers, outputs = layers_from_model_config(model_config, path)
-        cfg_names = [l["name"] for l in layers]
+        # A Sequential model's config lists its InputLayer, but model.layers (hence layer_names) does not.
+        seq_inputs = {l["name"] for l in layers if l["class_name"] == "InputLayer" and l["name"] not in layer_names
+                      and model_config.get("class_name") == "Sequential"}
+        cfg_names = [l["name"] for l in layers if l["name"] not in seq_inputs]
         if set(cfg_names) != set(layer_names):
             raise ConversionError("%s: model_config layers and layer_names differ: only in config %s, only in "
                                   "weights %s" % (path, sorted(set(cfg_names) - set(layer_names))[:5],

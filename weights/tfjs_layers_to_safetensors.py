@@ -3,7 +3,7 @@
 
 usage: tfjs_layers_to_safetensors.py MODEL_JSON OUTPUT.safetensors [--source S] [--resize MODE]
                                      [--preprocess MODE] [--classes A,B,..] [--head-activations a,b,..]
-                                     [--drop-head] [--quiet]
+                                     [--drop-head] [--bridge embedding|arousal|valence] [--quiet]
 
 Reading (facts from tfjs-core `io_utils.decodeWeights` / the weights loader): each `weightsManifest` group lists
 `paths` (files relative to model.json) whose bytes, concatenated in order, hold the group's `weights` back to back,
@@ -22,6 +22,11 @@ depth-first walk from the outputs that visits each layer's inputs in their liste
 Without a topology (weights-only .h5) the numeric suffix of the auto-generated names is used (Keras' per-class name
 counters grow in creation order: Keras 2.2.4 `conv2d_1, conv2d_2, ...`, newer Keras `conv2d, conv2d_1, ...`).
 The 94 kernels are then checked against the shapes / strides / paddings of Keras' InceptionV3.
+
+Any other model (no mixed0..mixed10) keeps its names (`<layer>/kernel`, `<layer>/bias`, ...); when its config is a
+single chain of Conv2D / Dense / Flatten / GlobalAveragePooling2D / Dropout / Activation layers the metadata also
+gets `architecture` and `input_shape`, and `--bridge embedding|arousal|valence` marks it as a Photong bridge model
+(metadata model=bridge, bridge=KIND; conversion fails if the architecture cannot be read).
 
 The functions here are shared with keras_h5_to_safetensors.py (model description -> canonical tensors + metadata).
 """
@@ -310,6 +315,8 @@ def canonicalize(model, options, log):
     if not has_mixed:
         log("%s: not an InceptionV3 graph (no mixed0..mixed10); converting names as they are" % path)
         return _generic(model, options, log)
+    if getattr(options, "bridge", None):
+        raise ConversionError("%s: --bridge given, but this is an InceptionV3 graph" % path)
     if len(convs) != 94:
         raise ConversionError("%s: has layers mixed0..mixed10 but %d Conv2D layers; Keras InceptionV3 has 94"
                               % (path, len(convs)))
@@ -533,19 +540,134 @@ def _head_pool(model, classes):
     return None
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Bridge models (include/photong/models/bridges.hpp): a single chain of these Keras layers, described to the C++
+# loader by the metadata `architecture` (a JSON list, one object per layer, in order) and `input_shape`.
+
+BRIDGE_KINDS = ("embedding", "arousal", "valence")
+_BRIDGE_TYPES = {"Conv2D": "conv2d", "Dense": "dense", "Flatten": "flatten",
+                 "GlobalAveragePooling2D": "global_average_pooling2d", "Dropout": "dropout", "Activation": "activation"}
+_BRIDGE_ACTIVATIONS = ("linear", "relu", "sigmoid", "softmax", "tanh", "softplus")
+
+
+def _pair(v, what, where):
+    v = [v, v] if isinstance(v, int) else list(v or [])
+    if len(v) != 2 or not all(isinstance(x, int) and x >= 1 for x in v):
+        raise ConversionError("%s: %s must be two positive integers, found %r" % (where, what, v))
+    return v
+
+
+def _activation(cfg, where):
+    a = cfg.get("activation", "linear")
+    if a is None:
+        a = "linear"
+    if not isinstance(a, str) or a not in _BRIDGE_ACTIVATIONS:
+        raise ConversionError("%s: activation %r is not one of %s" % (where, a, "|".join(_BRIDGE_ACTIVATIONS)))
+    return a
+
+
+def _shape3(shp):
+    if shp and len(shp) == 4 and all(isinstance(d, int) and d >= 1 for d in shp[1:]):
+        return [int(d) for d in shp[1:]]
+    return None
+
+
+def bridge_architecture(model):
+    """(architecture list, input_shape [h,w,c]) of a Keras model that is one chain of bridge layers, read from its
+    config (class_name -> type; activation, kernel_size, strides, padding, use_bias, filters/units, rate).
+    Raises ConversionError saying why the model is not one."""
+    path = model.path
+    if not model.has_topology:
+        raise ConversionError("%s: no model config (a weights-only file); save the whole model (model.save) so "
+                              "the architecture can be read" % path)
+    arch, input_shape, prev = [], None, None
+    for l in model.layers:
+        cls, cfg, name = l["class_name"], l["config"] or {}, l["name"]
+        where = "%s: layer %r (%s)" % (path, name, cls)
+        if l["inbound"] and (prev is None or l["inbound"] != [prev]):
+            raise ConversionError("%s: takes %s, not the previous layer %r; a bridge must be a single chain"
+                                  % (where, l["inbound"], prev))
+        shp = cfg.get("batch_input_shape") or cfg.get("batch_shape")
+        if cls == "InputLayer":
+            if prev is not None:
+                raise ConversionError("%s: an input layer inside the chain" % where)
+            input_shape = _shape3(shp)
+            if input_shape is None:
+                raise ConversionError("%s: input shape %r is not [batch, h, w, c]" % (where, shp))
+            prev = name
+            continue
+        if prev is None and shp is not None:  # Sequential without an InputLayer: the first layer carries the shape
+            input_shape = _shape3(shp)
+        if cls not in _BRIDGE_TYPES:
+            raise ConversionError("%s: layer type not supported in a bridge (supported: %s)"
+                                  % (where, ", ".join(sorted(_BRIDGE_TYPES))))
+        if cfg.get("data_format", "channels_last") not in ("channels_last", None):
+            raise ConversionError("%s: data_format %r; only channels_last is supported" % (where, cfg["data_format"]))
+        e = collections.OrderedDict(type=_BRIDGE_TYPES[cls], name=name)
+        if cls == "Conv2D":
+            if _pair(cfg.get("dilation_rate", 1), "dilation_rate", where) != [1, 1] or cfg.get("groups", 1) != 1:
+                raise ConversionError("%s: dilated or grouped convolutions are not supported" % where)
+            pad = str(cfg.get("padding", "valid")).lower()
+            if pad not in ("valid", "same"):
+                raise ConversionError("%s: padding %r is not valid or same" % (where, pad))
+            e.update(activation=_activation(cfg, where), kernel_size=_pair(cfg.get("kernel_size"), "kernel_size", where),
+                     strides=_pair(cfg.get("strides", 1), "strides", where), padding=pad,
+                     use_bias=bool(cfg.get("use_bias", True)))
+            if isinstance(cfg.get("filters"), int):
+                e["filters"] = cfg["filters"]
+        elif cls == "Dense":
+            e.update(activation=_activation(cfg, where), use_bias=bool(cfg.get("use_bias", True)))
+            if isinstance(cfg.get("units"), int):
+                e["units"] = cfg["units"]
+        elif cls == "Activation":
+            e["activation"] = _activation(cfg, where)
+        elif cls == "Dropout":
+            if isinstance(cfg.get("rate"), (int, float)):
+                e["rate"] = cfg["rate"]
+        elif cls == "GlobalAveragePooling2D" and cfg.get("keepdims"):
+            raise ConversionError("%s: keepdims=True is not supported" % where)
+        ws = model.weights.get(name, {})
+        want = {"kernel", "bias"} if e.get("use_bias") else {"kernel"} if "use_bias" in e else set()
+        if set(ws) != want:
+            raise ConversionError("%s: has weights %s, expected %s" % (where, sorted(ws), sorted(want)))
+        arch.append(e)
+        prev = name
+    if not arch:
+        raise ConversionError("%s: the model has no layers" % path)
+    if model.outputs != [prev]:
+        raise ConversionError("%s: outputs %s are not the chain's last layer %r" % (path, model.outputs, prev))
+    if input_shape is None:
+        raise ConversionError("%s: the model config gives no input shape [batch, h, w, c]" % path)
+    return arch, input_shape
+
+
 def _generic(model, options, log):
     tensors = collections.OrderedDict()
     for lname, ws in model.weights.items():
         for short, arr in ws.items():
             tensors["%s/%s" % (lname, short)] = arr
     meta = collections.OrderedDict()
-    meta["model"] = "keras"
+    bridge = getattr(options, "bridge", None)
+    meta["model"] = "bridge" if bridge else "keras"
     meta["format_version"] = FORMAT_VERSION
     meta["source"] = options.source
     if options.resize:
         meta["resize"] = options.resize
     if options.preprocess:
         meta["preprocess"] = options.preprocess
+    arch = None
+    if bridge:
+        arch, input_shape = bridge_architecture(model)  # errors are fatal: the file must be loadable
+        meta["bridge"] = bridge
+    elif model.has_topology:
+        try:
+            arch, input_shape = bridge_architecture(model)
+        except ConversionError as e:
+            log("no bridge architecture written: %s" % e)
+    if arch is not None:
+        meta["input_shape"] = json.dumps(input_shape)
+        meta["architecture"] = json.dumps(arch)
+        log("architecture: %s" % " -> ".join("%s %s" % (e["type"], e["name"]) for e in arch))
     return _f32(tensors, model.path), meta
 
 
@@ -684,6 +806,10 @@ def add_common_args(ap):
     ap.add_argument("--head-activations", help="comma-separated activations of the head's dense layers "
                                                "(needed only when the file has no topology)")
     ap.add_argument("--drop-head", action="store_true", help="leave the dense head out (features only)")
+    ap.add_argument("--bridge", choices=BRIDGE_KINDS,
+                    help="the file is a Photong bridge model (a chain of Conv2D/Dense/Flatten/GlobalAveragePooling2D/"
+                         "Dropout/Activation layers on the 8x8x2048 features): write metadata model=bridge, bridge, "
+                         "input_shape and architecture (include/photong/models/bridges.hpp), or fail saying why not")
     ap.add_argument("-q", "--quiet", action="store_true")
 
 

@@ -16,6 +16,7 @@
 #include "photong/image/decode.hpp"
 #include "photong/image/preprocess.hpp"
 #include "photong/image/resize.hpp"
+#include "photong/models/bridges.hpp"
 #include "photong/models/inception_v3.hpp"
 #include "photong/models/latent_interpolation.hpp"
 #include "photong/models/music_vae_encoder.hpp"
