@@ -107,6 +107,41 @@ inline void decode_to_float(DType t, const unsigned char* src, std::size_t count
     }
 }
 
+/// Float to IEEE binary16 bits, rounding to nearest even (as numpy's astype(float16) does);
+/// beyond the half range gives infinity, NaN stays NaN.
+inline std::uint16_t float_to_half(float f) {
+    std::uint32_t x;
+    std::memcpy(&x, &f, 4);
+    const std::uint16_t sign = std::uint16_t((x >> 16) & 0x8000u);
+    const std::uint32_t a = x & 0x7fffffffu;
+    if (a >= 0x7f800000u) return std::uint16_t(sign | 0x7c00u | (a > 0x7f800000u ? 0x200u | ((a >> 13) & 0x3ffu) : 0u));
+    if (a >= 0x477ff000u) return std::uint16_t(sign | 0x7c00u);  // >= 65520 rounds to infinity
+    std::uint32_t q, rem, half;
+    if (a < 0x38800000u) {                      // below 2^-14: a half subnormal (or zero)
+        if (a < 0x33000000u) return sign;       // below 2^-25: rounds to zero
+        const int shift = 126 - int(a >> 23);   // 14..24: float mantissa to units of 2^-24
+        const std::uint32_t m = (a & 0x7fffffu) | 0x800000u;
+        q = m >> shift;
+        rem = m & ((1u << shift) - 1u);
+        half = 1u << (shift - 1);
+    } else {
+        q = ((a >> 23) - 112u) << 10 | ((a & 0x7fffffu) >> 13);
+        rem = a & 0x1fffu;
+        half = 0x1000u;
+    }
+    if (rem > half || (rem == half && (q & 1u))) ++q;  // a carry into the exponent is still right
+    return std::uint16_t(sign | q);
+}
+
+/// Encodes floats as little-endian F16 bytes (float_to_half on each).
+inline void encode_f16(const float* src, std::size_t count, unsigned char* dst) {
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::uint16_t h = float_to_half(src[i]);
+        dst[2 * i] = static_cast<unsigned char>(h & 0xffu);
+        dst[2 * i + 1] = static_cast<unsigned char>(h >> 8);
+    }
+}
+
 /// Encodes floats as little-endian F32 bytes (portable to big-endian hosts).
 inline void encode_f32(const float* src, std::size_t count, unsigned char* dst) {
     if (host_is_little_endian()) { std::memcpy(dst, src, count * 4); return; }

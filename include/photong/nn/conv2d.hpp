@@ -10,7 +10,7 @@
 // at zeros in the padding), so no im2col copy is made; bias and ReLU are applied as the last tap
 // stores. Only inputs with very few channels (the RGB stem) are gathered with im2col first.
 // 3x3 stride-1 layers on large enough maps run as Winograd F(2x2, 3x3) instead (nn/winograd.hpp;
-// both forms are kept, the choice depends only on the output size).
+// both forms are kept, the choice depends only on the output's height and width, never the batch).
 // Results are identical for any number of threads (the summation order ignores the tiling).
 // conv2d_reference is the plain seven-loop definition the fast path is tested against.
 #pragma once
@@ -86,10 +86,11 @@ public:
     }
 
     /// True when forward() on this input runs as Winograd F(2x2, 3x3): 3x3 stride-1 layers do for
-    /// outputs of at least kMinWinogradTiles 2x2 tiles; smaller maps take the direct product.
+    /// outputs of at least kMinWinogradTiles 2x2 tiles per image; smaller maps take the direct
+    /// product. Counted per image, not per batch, so an image gives the same bits alone or batched.
     bool uses_winograd(const FeatureView& in) const {
         const std::vector<int> o = output_shape(in);
-        return winograd_ && Winograd::tiles(o[0], o[1], o[2]) >= kMinWinogradTiles;
+        return winograd_ && Winograd::tiles(1, o[1], o[2]) >= kMinWinogradTiles;
     }
 
     /// One convolution computing the outputs of several that read the same input with the same
