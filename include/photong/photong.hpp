@@ -34,3 +34,4 @@
 #include "photong/nn/padding.hpp"
 #include "photong/nn/pooling.hpp"
 #include "photong/nn/winograd.hpp"
+#include "photong/pipeline.hpp"

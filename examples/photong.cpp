@@ -1,0 +1,263 @@
+// photong — an image in, a 16-bar melody with chords out (Standard MIDI File), after the Photong paper.
+//
+//   photong IMAGE [-o OUT.mid] [--seed N] [--temperature T] [--variations K] [--rank entropy|groove|first]
+//                 [--colour-affect] [--weights-dir D] [--json]
+//
+// The whole pipeline is photong::Pipeline (include/photong/pipeline.hpp). Weights are read from D
+// (default: the source tree's weights/) under fixed names:
+//   inception_v3.safetensors            InceptionV3 without its top (weights/fetch_default_weights.sh)
+//   bridge_embedding.safetensors        image features -> MusicVAE z            (always required)
+//   bridge_arousal.safetensors          image features -> arousal -> tempo     (not with --colour-affect)
+//   bridge_valence.safetensors          image features -> valence -> key mode  (not with --colour-affect)
+//   hierdec_mel16_photong.safetensors   MusicVAE hierarchical 16-bar melody decoder (always required)
+// A missing file is reported by name (exit 1). For a missing arousal or valence bridge the message
+// suggests --colour-affect, which takes both from the image's colours (Valdez & Mehrabian) and then
+// does not read those two files at all. The embedding bridge has no substitute: without it the melody
+// would not depend on the image.
+//
+// Output: OUT.mid (default: the image's file name with .mid, in the current directory), written
+// atomically; on stdout a summary (arousal -> BPM, valence -> key, the first bar as note names, the
+// file), or with --json one JSON object for scripts. Progress goes to stderr. Exit codes: 0 done,
+// 1 error (unreadable image, missing or wrong weights), 2 usage.
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <photong/core/error.hpp>
+#include <photong/music/midi.hpp>
+#include <photong/pipeline.hpp>
+
+#ifndef PHOTONG_DEFAULT_WEIGHTS_DIR
+#define PHOTONG_DEFAULT_WEIGHTS_DIR "weights"
+#endif
+
+namespace {
+
+int usage(const char* problem = nullptr) {
+    if (problem) std::fprintf(stderr, "photong: %s\n", problem);
+    std::fprintf(stderr,
+                 "usage: photong IMAGE [-o OUT.mid] [--seed N] [--temperature T] [--variations K]\n"
+                 "               [--rank entropy|groove|first] [--colour-affect] [--weights-dir D] [--json]\n"
+                 "  -o OUT.mid         output Standard MIDI File (default: IMAGE's name with .mid, here)\n"
+                 "  --seed N           random seed 0..2^64-1 (default 0): same seed, same melody\n"
+                 "  --temperature T    decoder softmax temperature >= 0 (default 0.5, Photong's; 0 = greedy)\n"
+                 "  --variations K     decode K melodies (1..%d, default 1) and keep the best by --rank\n"
+                 "  --rank R           entropy (highest pitch entropy), groove (highest groove consistency)\n"
+                 "                     or first (default)\n"
+                 "  --colour-affect    arousal and valence from the image's colours instead of the bridges\n"
+                 "  --weights-dir D    weight files (default %s):\n"
+                 "                     inception_v3, bridge_embedding, bridge_arousal, bridge_valence,\n"
+                 "                     hierdec_mel16_photong (.safetensors)\n"
+                 "  --json             print the result as JSON on stdout\n",
+                 photong::GenerateOptions::kMaxVariations, PHOTONG_DEFAULT_WEIGHTS_DIR);
+    return 2;
+}
+
+bool parse_u64(const std::string& s, std::uint64_t& out) {
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return false;
+    errno = 0;
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+    if (errno == ERANGE || *end != '\0') return false;
+    out = v;
+    return true;
+}
+
+bool parse_double(const std::string& s, double& out) {
+    if (s.empty()) return false;
+    errno = 0;
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (errno == ERANGE || *end != '\0' || end == s.c_str()) return false;
+    out = v;
+    return true;
+}
+
+bool exists(const std::string& path) { return std::ifstream(path, std::ios::binary).good(); }
+
+std::string basename_of(const std::string& path) {
+    const std::size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string default_output(const std::string& image) {
+    std::string b = basename_of(image);
+    const std::size_t dot = b.find_last_of('.');
+    if (dot != std::string::npos && dot > 0) b = b.substr(0, dot);
+    return (b.empty() ? std::string("photong") : b) + ".mid";
+}
+
+const char* kPitchNames[12] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
+
+/// Scientific pitch notation, MIDI 60 = C4.
+std::string note_name(int pitch) { return std::string(kPitchNames[((pitch % 12) + 12) % 12]) + std::to_string(pitch / 12 - 1); }
+
+std::string key_name(const photong::Key& k) { return std::string(kPitchNames[k.tonic_pitch_class]) + (k.major ? " major" : " minor"); }
+
+nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+nlohmann::json metrics_json(const photong::VariationMetrics& m) {
+    return {{"pitch_entropy", number(m.pitch_entropy)},
+            {"pitch_class_entropy", number(m.pitch_class_entropy)},
+            {"polyphony_rate", number(m.polyphony_rate)},
+            {"groove_consistency", number(m.groove_consistency)}};
+}
+
+nlohmann::json notes_json(const std::vector<photong::Note>& notes) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const photong::Note& n : notes)
+        a.push_back({{"pitch", n.pitch}, {"name", note_name(n.pitch)}, {"start_step", n.start_step}, {"end_step", n.end_step},
+                     {"start_s", n.start_s}, {"end_s", n.end_s}, {"velocity", n.velocity}});
+    return a;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string image, out_path, weights_dir = PHOTONG_DEFAULT_WEIGHTS_DIR;
+    photong::GenerateOptions opt;
+    bool json = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "-h" || a == "--help") return usage();
+        if (a == "--colour-affect" || a == "--color-affect") {
+            opt.colour_affect = true;
+            continue;
+        }
+        if (a == "--json") {
+            json = true;
+            continue;
+        }
+        const bool takes_value = a == "-o" || a == "--seed" || a == "--temperature" || a == "--variations" || a == "--rank" || a == "--weights-dir";
+        if (!takes_value) {
+            if (a.size() > 1 && a[0] == '-') return usage(("unknown option '" + a + "'").c_str());
+            if (!image.empty()) return usage(("one image only, got '" + image + "' and '" + a + "'").c_str());
+            image = a;
+            continue;
+        }
+        if (i + 1 >= argc) return usage((a + " needs a value").c_str());
+        const std::string v = argv[++i];
+        if (a == "-o") {
+            if (v.empty()) return usage("-o needs a file name");
+            out_path = v;
+        } else if (a == "--weights-dir") {
+            weights_dir = v;
+        } else if (a == "--seed") {
+            if (!parse_u64(v, opt.seed)) return usage(("--seed must be an integer 0..18446744073709551615, got '" + v + "'").c_str());
+        } else if (a == "--temperature") {
+            double t = 0;
+            if (!parse_double(v, t) || !std::isfinite(t) || t < 0 || t > 1e6)
+                return usage(("--temperature must be a finite number >= 0, got '" + v + "'").c_str());
+            opt.temperature = float(t);
+        } else if (a == "--variations") {
+            std::uint64_t k = 0;
+            if (!parse_u64(v, k) || k < 1 || k > std::uint64_t(photong::GenerateOptions::kMaxVariations))
+                return usage(("--variations must be an integer 1.." + std::to_string(photong::GenerateOptions::kMaxVariations) + ", got '" + v + "'").c_str());
+            opt.variations = int(k);
+        } else {  // --rank
+            if (v == "entropy") opt.rank = photong::GenerateOptions::Rank::PitchEntropy;
+            else if (v == "groove") opt.rank = photong::GenerateOptions::Rank::GrooveConsistency;
+            else if (v == "first") opt.rank = photong::GenerateOptions::Rank::First;
+            else return usage(("--rank must be entropy, groove or first, got '" + v + "'").c_str());
+        }
+    }
+    if (image.empty()) return usage("an IMAGE is required");
+    if (out_path.empty()) out_path = default_output(image);
+
+    // Missing weight files first, by name, with what to do about them.
+    photong::PipelineWeights w = photong::PipelineWeights::in_directory(weights_dir);
+    if (opt.colour_affect) w.arousal.clear(), w.valence.clear();
+    struct Need { const std::string* path; const char* role; };
+    const Need needs[] = {{&w.inception, "InceptionV3 image encoder (weights/fetch_default_weights.sh fetches it)"},
+                          {&w.embedding, "embedding bridge (image features -> melody latent z; required, it has no substitute)"},
+                          {&w.arousal, "arousal bridge (image features -> tempo)"},
+                          {&w.valence, "valence bridge (image features -> major/minor)"},
+                          {&w.melody, "MusicVAE hierarchical melody decoder"}};
+    bool missing_affect = false, missing = false;
+    for (const Need& n : needs) {
+        if (n.path->empty() || exists(*n.path)) continue;
+        std::fprintf(stderr, "photong: missing %s: the %s\n", n.path->c_str(), n.role);
+        missing = true;
+        missing_affect = missing_affect || n.path == &w.arousal || n.path == &w.valence;
+    }
+    if (missing) {
+        if (missing_affect)
+            std::fprintf(stderr, "photong: trained arousal/valence bridges are not available yet; --colour-affect takes arousal and valence\n"
+                                 "         from the image's colours (Valdez & Mehrabian) instead and does not need those two files\n");
+        return 1;
+    }
+
+    try {
+        using clock = std::chrono::steady_clock;
+        const auto t0 = clock::now();
+        std::fprintf(stderr, "photong: loading weights from %s ...\n", weights_dir.c_str());
+        const photong::Pipeline pipeline(w);
+        auto since = [&] { return std::chrono::duration<double>(clock::now() - t0).count(); };
+        opt.progress = [&](const char* stage) {
+            const std::string s = stage;
+            if (s == "features") std::fprintf(stderr, "photong: [%.1f s] InceptionV3 features of %s ...\n", since(), image.c_str());
+            else if (s == "decode") std::fprintf(stderr, "photong: [%.1f s] decoding %d melod%s ...\n", since(), opt.variations, opt.variations == 1 ? "y" : "ies");
+        };
+        const photong::GenerateResult r = pipeline.generate(image, opt);
+        photong::write_midi(r.midi(), out_path);
+        std::fprintf(stderr, "photong: [%.1f s] done\n", since());
+
+        std::vector<const photong::Note*> first_bar;
+        for (const photong::Note& n : r.melody)
+            if (n.start_step < r.steps_per_bar) first_bar.push_back(&n);
+        const char* source = r.colour_affect ? "colour baseline" : "bridges";
+        if (json) {
+            nlohmann::json j;
+            j["image"] = image;
+            j["output"] = out_path;
+            j["seed"] = opt.seed;
+            j["temperature"] = opt.temperature;
+            j["variations"] = opt.variations;
+            j["rank"] = photong::rank_name(opt.rank);
+            j["chosen"] = r.chosen;
+            j["affect_source"] = r.colour_affect ? "colour" : "bridges";
+            j["arousal"] = r.arousal;
+            j["valence"] = r.valence;
+            j["bpm"] = r.bpm;
+            j["tempo_us_per_quarter"] = photong::tempo_microseconds(r.bpm);
+            j["key"] = {{"tonic_pitch_class", r.key.tonic_pitch_class}, {"tonic", kPitchNames[r.key.tonic_pitch_class]},
+                        {"mode", r.key.major ? "major" : "minor"}, {"name", key_name(r.key)}};
+            j["bars"] = photong::Pipeline::kBars;
+            j["events"] = r.events;
+            j["latent"] = r.latent.values();
+            j["metrics"] = metrics_json(r.metrics);
+            nlohmann::json c = nlohmann::json::array();
+            for (const auto& m : r.candidates) c.push_back(metrics_json(m));
+            j["candidates"] = c;
+            j["melody"] = notes_json(r.melody);
+            j["chords"] = notes_json(r.chords);
+            std::printf("%s\n", j.dump().c_str());
+        } else {
+            std::printf("arousal %.3f -> %.1f BPM   (%s)\n", r.arousal, r.bpm, source);
+            std::printf("valence %.3f -> %s   (%s)\n", r.valence, key_name(r.key).c_str(), source);
+            std::printf("bar 1:");
+            if (first_bar.empty()) std::printf(" (rest)");
+            for (const photong::Note* n : first_bar) std::printf(" %s", note_name(n->pitch).c_str());
+            std::printf("\n");
+            if (opt.variations > 1)
+                std::printf("variation %d of %d (rank %s)\n", r.chosen + 1, opt.variations, photong::rank_name(opt.rank));
+            std::printf("%zu melody notes, %zu chord notes, 16 bars, %.1f s -> %s\n", r.melody.size(), r.chords.size(),
+                        r.melody.empty() ? 0.0 : r.melody.back().end_s, out_path.c_str());
+        }
+        return 0;
+    } catch (const photong::Error& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "photong: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,333 @@
+// photong/pipeline.hpp — image -> 16-bar melody with chords: Photong's whole pipeline, the public entry point.
+//
+//   image ──InceptionV3 (no top)──► z_img (1, 8, 8, 2048)
+//   z_img ──embedding bridge──► z (1, 512) ──K copies──► HierarchicalLstmDecoder (temperature 0.5)
+//         ──► K × 256 event classes ──► notes at 120 qpm ──rank──► one melody ──touch-up──► notes + chords
+//   z_img ──arousal bridge──► a ──► tempo T(a) ∈ [52.14, 187.86] BPM
+//   z_img ──valence bridge──► v ──► major iff v ≥ 0.5
+//   (or, with GenerateOptions::colour_affect, a and v from the image's colours: Valdez & Mehrabian)
+//
+// Usage:
+//   photong::Pipeline p(photong::PipelineWeights::in_directory("weights"));
+//   photong::GenerateResult r = p.generate("photo.jpg", {});
+//   photong::write_midi(r.midi(), "photo.mid");
+//
+// Weights (PipelineWeights, paths; default names in a directory: in_directory):
+//   inception  inception_v3.safetensors          metadata model = "inception_v3"
+//   embedding  bridge_embedding.safetensors      bridge = "embedding"; output size must equal the decoder's z size
+//   arousal    bridge_arousal.safetensors        bridge = "arousal";  sigmoid x 1 or softmax x 2 output
+//   valence    bridge_valence.safetensors        bridge = "valence";  sigmoid x 1 or softmax x 2 output
+//   melody     hierdec_mel16_photong.safetensors a MusicVAE hierarchical decoder (`decoder/hierarchical_level_0/...`)
+// Every file is loaded once, in the constructor, and checked for its kind: a file in the wrong slot
+// (e.g. the arousal bridge given as the embedding bridge, a bridge given as the melody decoder), a
+// missing file, a bridge whose input is not a 2048-channel map, a probability bridge that does not end in
+// a probability, an embedding whose output size is not the decoder's z size, or a decoder whose classes do
+// not match its melody encoding throws photong::Error naming the file. `arousal` and `valence` may be left
+// empty (both or either): generate() then needs GenerateOptions::colour_affect. The embedding bridge and
+// the decoder are always required: without them no melody depends on the image.
+//
+// Seeds and variations (reproducibility). generate(image, options) is a pure function of the image,
+// the weights and options (bit-identical across runs and thread counts):
+//   - decoding: one Rng(options.seed) draws all K variations, decoded as one batch of K copies of z.
+//     The draws go step by step, and within a step variation 0, 1, ..., K-1 (one uniform per event),
+//     so variation k of a K-variation call is fixed by (seed, K, temperature) — but variation 0 of
+//     K = 4 is *not* the K = 1 melody for the same seed (the stream is shared). temperature 0 is greedy:
+//     then all variations are equal and the Rng is unused.
+//   - ranking: each variation's notes (before the touch-up) get symbolic_metrics over the 16-bar
+//     window; the highest score of the chosen metric wins, ties and NaN (a variation without notes,
+//     or groove over fewer than 2 bars) to the lowest index. Rank::First takes variation 0.
+//   - touch-up: TouchUpOptions::seed = options.seed (its own Rng, for the non-diatonic up/down coins).
+//
+// Threads. Pipeline is immutable after construction (move-only; models held by unique_ptr): generate() is const, keeps every intermediate
+// (and its Rng) on its own stack, and may be called from several threads at once. The layers run their
+// parallel loops on one ThreadPool — photong::default_thread_pool() (PHOTONG_NUM_THREADS or all cores)
+// unless use_thread_pool() was called before sharing the Pipeline. Concurrent calls share that pool:
+// ThreadPool::for_each admits one loop at a time, so their layers take turns on it (no over-
+// subscription); the chunking never depends on the thread count, so results do not either.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "photong/core/error.hpp"
+#include "photong/core/parallel.hpp"
+#include "photong/core/rng.hpp"
+#include "photong/core/safetensors.hpp"
+#include "photong/core/tensor.hpp"
+#include "photong/image/colour_affect.hpp"
+#include "photong/image/decode.hpp"
+#include "photong/models/bridges.hpp"
+#include "photong/models/inception_v3.hpp"
+#include "photong/models/music_vae_hier.hpp"
+#include "photong/music/melody.hpp"
+#include "photong/music/metrics.hpp"
+#include "photong/music/midi.hpp"
+#include "photong/music/touch_up.hpp"
+
+namespace photong {
+
+/// Paths of the five weight files (see the header comment for what each must hold).
+struct PipelineWeights {
+    std::string inception, embedding, arousal, valence, melody;
+
+    static constexpr const char* kInceptionFile = "inception_v3.safetensors";
+    static constexpr const char* kEmbeddingFile = "bridge_embedding.safetensors";
+    static constexpr const char* kArousalFile = "bridge_arousal.safetensors";
+    static constexpr const char* kValenceFile = "bridge_valence.safetensors";
+    static constexpr const char* kMelodyFile = "hierdec_mel16_photong.safetensors";
+
+    /// The default file names inside `dir`.
+    static PipelineWeights in_directory(const std::string& dir) {
+        const std::string d = dir.empty() ? std::string(".") : (dir.back() == '/' ? dir : dir + "/");
+        return {d + kInceptionFile, d + kEmbeddingFile, d + kArousalFile, d + kValenceFile, d + kMelodyFile};
+    }
+};
+
+struct GenerateOptions {
+    /// How the best of several variations is chosen (on the decoded notes, before the touch-up).
+    enum class Rank {
+        First,              ///< variation 0 (no ranking)
+        PitchEntropy,       ///< highest pitch entropy (bits over the 128 MIDI pitches): the most varied pitches
+        PitchClassEntropy,  ///< highest pitch-class entropy (12 bins)
+        GrooveConsistency,  ///< highest groove consistency: the steadiest rhythm from bar to bar
+    };
+
+    std::uint64_t seed = 0;     ///< seeds the decoder's sampling and the touch-up (see the header comment)
+    float temperature = 0.5f;   ///< softmax temperature, >= 0 (0 = greedy); Photong decodes at 0.5
+    int variations = 1;         ///< K, 1..kMaxVariations: melodies decoded from z as one batch
+    Rank rank = Rank::First;    ///< how the variation is chosen
+    /// Use the Valdez–Mehrabian colour baseline (colour_affect.hpp, default ColourStats) for arousal
+    /// and valence instead of the learned arousal/valence bridges.
+    bool colour_affect = false;
+    /// Called with a short stage name ("features", "bridges", "decode", "touch-up") as each begins;
+    /// for progress reports. Called on the generating thread.
+    std::function<void(const char* stage)> progress;
+
+    static constexpr int kMaxVariations = 256;
+};
+
+inline const char* rank_name(GenerateOptions::Rank r) {
+    switch (r) {
+        case GenerateOptions::Rank::First: return "first";
+        case GenerateOptions::Rank::PitchEntropy: return "pitch_entropy";
+        case GenerateOptions::Rank::PitchClassEntropy: return "pitch_class_entropy";
+        case GenerateOptions::Rank::GrooveConsistency: return "groove_consistency";
+    }
+    return "?";
+}
+
+/// Metrics of one decoded variation (notes before the touch-up, 16-bar window, 16 steps per bar).
+struct VariationMetrics {
+    double pitch_entropy = 0, pitch_class_entropy = 0, polyphony_rate = 0, groove_consistency = 0;
+};
+
+struct GenerateResult {
+    std::vector<Note> melody;   ///< touched-up melody, channel 0 (steps, ticks at 480 per quarter, seconds at bpm)
+    std::vector<Note> chords;   ///< one chord (four notes) per bar at most, channel 1
+    double bpm = 120;           ///< T(arousal)
+    double valence = 0.5, arousal = 0.5;  ///< in [0, 1], from the bridges or the colour baseline
+    bool colour_affect = false; ///< true when valence/arousal came from the colour baseline
+    Key key;                    ///< tonic = first note's pitch class; major iff valence >= 0.5
+    Tensor latent;              ///< z (1, z_size) from the embedding bridge
+    std::vector<int> events;    ///< the chosen variation's decoder classes (0 hold, 1 off, 2.. pitches), 16 x 16 steps
+    int chosen = 0;             ///< index of the chosen variation
+    VariationMetrics metrics;   ///< the chosen variation's metrics (before the touch-up)
+    std::vector<VariationMetrics> candidates;  ///< every variation's metrics, in variation order
+    GenerateOptions::Rank rank = GenerateOptions::Rank::First;
+    int steps_per_quarter = 4, steps_per_bar = 16, ticks_per_quarter = 480;
+
+    /// SMF type 1: track 0 tempo (bpm), 4/4 and key signature; track 1 melody; track 2 chords (to_midi).
+    MidiFile midi() const {
+        TouchedUpMelody t;
+        t.melody = melody, t.chords = chords, t.key = key, t.bpm = bpm;
+        t.steps_per_quarter = steps_per_quarter, t.steps_per_bar = steps_per_bar, t.ticks_per_quarter = ticks_per_quarter;
+        return to_midi(t);
+    }
+};
+
+namespace pipeline_detail {
+
+inline void require_file(const std::string& path, const char* what) {
+    require(!path.empty(), std::string("no path given for the ") + what + " weights", {"", what, "a .safetensors file", "(empty)"});
+    std::ifstream f(path, std::ios::binary);
+    require(f.good(), std::string("cannot open the ") + what + " weights", {path, what, "a readable .safetensors file", "missing or unreadable"});
+}
+
+inline int metadata_pitch(const SafetensorsFile& file, const std::string& key, int fallback) {
+    const std::string text = file.metadata_or(key, "");
+    if (text.empty()) return fallback;
+    const bool digits = text.size() <= 3 && text.find_first_not_of("0123456789") == std::string::npos;
+    const int v = digits ? std::stoi(text) : -1;
+    require(digits && v >= 0 && v <= 127, "bad pitch in metadata", {file.path(), "__metadata__." + key, "0..127", text});
+    return v;
+}
+
+/// NaN-safe "a beats b": NaN never wins.
+inline bool better(double a, double b) { return !std::isnan(a) && (std::isnan(b) || a > b); }
+
+inline double score(const VariationMetrics& m, GenerateOptions::Rank r) {
+    switch (r) {
+        case GenerateOptions::Rank::PitchEntropy: return m.pitch_entropy;
+        case GenerateOptions::Rank::PitchClassEntropy: return m.pitch_class_entropy;
+        case GenerateOptions::Rank::GrooveConsistency: return m.groove_consistency;
+        case GenerateOptions::Rank::First: break;
+    }
+    return 0;
+}
+
+}  // namespace pipeline_detail
+
+class Pipeline {
+public:
+    static constexpr int kBars = 16, kStepsPerBar = 16, kStepsPerQuarter = 4;
+    static constexpr double kDecoderQpm = 120;  ///< the decoder's notes are at 120 qpm before the touch-up
+    static constexpr int kVelocity = 100;
+
+    /// Loads and checks every file once. Throws photong::Error (see the header comment).
+    explicit Pipeline(const PipelineWeights& w)
+        : inception_((pipeline_detail::require_file(w.inception, "inception"), w.inception)),
+          embedding_(load_bridge(w.embedding, BridgeKind::Embedding)),
+          decoder_(load_decoder(w.melody, encoding_)) {
+        require(embedding_->output_size() == decoder_->z_size(), "the embedding bridge's output is not the melody decoder's latent size",
+                {w.embedding, "output", std::to_string(decoder_->z_size()) + " (z of " + w.melody + ")", std::to_string(embedding_->output_size())});
+        if (!w.arousal.empty()) arousal_ = load_bridge(w.arousal, BridgeKind::Arousal);
+        if (!w.valence.empty()) valence_ = load_bridge(w.valence, BridgeKind::Valence);
+    }
+
+    /// Runs every model on `pool` (default: default_thread_pool()). Call before sharing the Pipeline
+    /// between threads; the pool must outlive the Pipeline's use.
+    void use_thread_pool(ThreadPool& pool) {
+        inception_.use_thread_pool(pool);
+        embedding_->use_thread_pool(pool);
+        if (arousal_) arousal_->use_thread_pool(pool);
+        if (valence_) valence_->use_thread_pool(pool);
+        decoder_->use_thread_pool(&pool);
+    }
+
+    /// True when both the arousal and the valence bridges are loaded (generate() without colour_affect works).
+    bool has_affect_bridges() const { return arousal_ && valence_; }
+    std::int64_t z_size() const { return decoder_->z_size(); }
+    const MelodyEncoding& encoding() const { return encoding_; }
+
+    /// The whole pipeline on a decoded image. Deterministic for (image, weights, options); thread-safe.
+    GenerateResult generate(const Image& image, const GenerateOptions& options = {}) const {
+        check(options);
+        auto stage = [&](const char* s) { if (options.progress) options.progress(s); };
+        GenerateResult r;
+        r.rank = options.rank;
+        r.colour_affect = options.colour_affect;
+
+        stage("features");
+        const Tensor features = inception_.features(image);
+
+        stage("bridges");
+        r.latent = predict_latent(*embedding_, features);
+        if (options.colour_affect) {
+            const ValenceArousal va = valdez_mehrabian(colour_features(image));
+            r.valence = va.valence, r.arousal = va.arousal;
+        } else {
+            r.arousal = predict_probability(*arousal_, features).at(0);
+            r.valence = predict_probability(*valence_, features).at(0);
+        }
+
+        stage("decode");
+        const int K = options.variations;
+        const std::int64_t Z = decoder_->z_size();
+        Tensor batch({std::int64_t(K), Z});
+        for (int k = 0; k < K; ++k) std::copy_n(r.latent.data(), Z, batch.data() + std::int64_t(k) * Z);
+        Rng rng(options.seed);
+        const DecodeResult decoded = decoder_->decode(batch, kBars, kStepsPerBar, options.temperature, &rng);
+
+        MetricOptions mo;
+        mo.steps_per_bar = kStepsPerBar;
+        mo.num_bars = kBars;
+        std::vector<std::vector<Note>> notes(static_cast<std::size_t>(K));
+        for (int k = 0; k < K; ++k) {
+            notes[std::size_t(k)] = melody_to_notes(decoded.events[std::size_t(k)], kDecoderQpm, kStepsPerQuarter, kVelocity, encoding_);
+            const SymbolicMetrics s = symbolic_metrics(notes[std::size_t(k)], mo);
+            VariationMetrics m;
+            m.pitch_entropy = s.pitch_entropy, m.polyphony_rate = s.polyphony_rate, m.groove_consistency = s.groove_consistency;
+            m.pitch_class_entropy = pitch_class_entropy(notes[std::size_t(k)]);
+            r.candidates.push_back(m);
+        }
+        r.chosen = 0;
+        if (options.rank != GenerateOptions::Rank::First)
+            for (int k = 1; k < K; ++k)
+                if (pipeline_detail::better(pipeline_detail::score(r.candidates[std::size_t(k)], options.rank),
+                                            pipeline_detail::score(r.candidates[std::size_t(r.chosen)], options.rank)))
+                    r.chosen = k;
+        r.metrics = r.candidates[std::size_t(r.chosen)];
+        r.events = decoded.events[std::size_t(r.chosen)];
+
+        stage("touch-up");
+        TouchUpOptions t;
+        t.valence = r.valence, t.arousal = r.arousal, t.seed = options.seed;
+        t.steps_per_quarter = kStepsPerQuarter, t.steps_per_bar = kStepsPerBar;
+        t.min_pitch = encoding_.min_pitch, t.max_pitch = encoding_.max_pitch;
+        const TouchedUpMelody tu = touch_up(notes[std::size_t(r.chosen)], t);
+        r.melody = tu.melody, r.chords = tu.chords, r.key = tu.key, r.bpm = tu.bpm;
+        r.steps_per_quarter = tu.steps_per_quarter, r.steps_per_bar = tu.steps_per_bar, r.ticks_per_quarter = tu.ticks_per_quarter;
+        return r;
+    }
+
+    /// load_image(path) (stb_image, 3 channels), then generate.
+    GenerateResult generate(const std::string& image_path, const GenerateOptions& options = {}) const {
+        check(options);
+        return generate(load_image(image_path), options);
+    }
+
+private:
+    void check(const GenerateOptions& o) const {
+        require(o.variations >= 1 && o.variations <= GenerateOptions::kMaxVariations, "variations out of range",
+                {"", "GenerateOptions::variations", "1.." + std::to_string(GenerateOptions::kMaxVariations), std::to_string(o.variations)});
+        require(std::isfinite(o.temperature) && o.temperature >= 0, "temperature must be a finite number >= 0",
+                {"", "GenerateOptions::temperature", ">= 0", std::to_string(o.temperature)});
+        require(o.colour_affect || has_affect_bridges(),
+                "no arousal/valence bridges were loaded: give their files or set colour_affect (the colour baseline)",
+                {"", arousal_ ? "valence" : "arousal", "a loaded bridge or colour_affect", "(none)"});
+    }
+
+    static std::unique_ptr<BridgeModel> load_bridge(const std::string& path, BridgeKind want) {
+        pipeline_detail::require_file(path, bridge_kind_name(want));
+        auto m = std::make_unique<BridgeModel>(path);
+        require(m->kind() == want, "bridge weight file is for another bridge", {path, "__metadata__.bridge", bridge_kind_name(want), bridge_kind_name(m->kind())});
+        require(m->input_shape()[2] == InceptionV3::kFeatureChannels, "the bridge does not take InceptionV3's feature map",
+                {path, "__metadata__.input_shape", "[h, w, 2048]", shape_to_string(m->input_shape())});
+        if (want != BridgeKind::Embedding) {
+            const bool ok = (m->output_size() == 1 && m->output_activation() == Activation::Sigmoid) ||
+                            (m->output_size() == 2 && m->output_activation() == Activation::Softmax);
+            require(ok, "a probability bridge must end in sigmoid (1 output) or softmax (2 outputs)",
+                    {path, "output", "sigmoid x 1 or softmax x 2", std::to_string(m->output_size()) + " outputs"});
+        }
+        return m;
+    }
+
+    static std::unique_ptr<HierarchicalLstmDecoder> load_decoder(const std::string& path, MelodyEncoding& enc) {
+        pipeline_detail::require_file(path, "melody");
+        const SafetensorsFile file(path);
+        const std::string key = "decoder/hierarchical_level_0/initial_state/kernel";
+        require(file.contains(key), "the melody weights are not a MusicVAE hierarchical decoder", {path, key, "present", "(none)"});
+        enc.min_pitch = pipeline_detail::metadata_pitch(file, "converter_minPitch", enc.min_pitch);
+        enc.max_pitch = pipeline_detail::metadata_pitch(file, "converter_maxPitch", enc.max_pitch);
+        enc.validate();
+        auto d = std::make_unique<HierarchicalLstmDecoder>(file);
+        require(d->classes() == enc.num_classes(), "the decoder's event classes do not match the melody encoding",
+                {path, "core_decoder/decoder/output_projection/kernel", std::to_string(enc.num_classes()), std::to_string(d->classes())});
+        return d;
+    }
+
+    // Declaration order is construction order: the decoder fills encoding_ while loading.
+    InceptionV3 inception_;
+    std::unique_ptr<BridgeModel> embedding_;
+    MelodyEncoding encoding_;
+    std::unique_ptr<HierarchicalLstmDecoder> decoder_;
+    std::unique_ptr<BridgeModel> arousal_, valence_;  // null when not given (colour_affect only)
+};
+
+}  // namespace photong

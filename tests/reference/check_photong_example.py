@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""Checks the `photong` command end to end on skimage's chelsea.png, reading its MIDI with mido.
+
+  check_photong_example.py PHOTONG MAKE_RANDOM_PIPELINE_WEIGHTS INCEPTION_V3.safetensors WORK_DIR
+
+Until trained bridges and melody weights exist, WORK_DIR/weights gets seeded random ones from
+MAKE_RANDOM_PIPELINE_WEIGHTS (tests/random_pipeline_weights.hpp) and a link to the real InceptionV3.
+- a run exits 0 and writes a type-1 SMF with 3 tracks, one tempo event in 52.14..187.86 BPM, notes on
+  the melody and chord tracks; the same seed twice gives identical bytes;
+- --json prints one JSON object whose bpm matches the file's tempo, whose key mode follows valence
+  (major iff valence >= 0.5), with 256 events; --variations 4 --rank groove picks the candidate with the
+  highest groove consistency; --colour-affect runs too;
+- bad flags exit 2 (unknown option, --rank bogus, --variations 0, --seed -1, no image);
+- a missing image exits 1; a missing arousal bridge exits 1 naming the file and suggesting
+  --colour-affect, and --colour-affect then succeeds; a missing embedding bridge exits 1.
+Exit 0 when all hold.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import mido
+
+CHELSEA = "/usr/lib/python3/dist-packages/skimage/data/chelsea.png"
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def run(prog, *args):
+    env = dict(os.environ)
+    env.setdefault("PHOTONG_NUM_THREADS", "1")
+    return subprocess.run([prog, *args], capture_output=True, text=True, timeout=300, env=env)
+
+
+def tempo_bpm(path):
+    mid = mido.MidiFile(path)
+    tempos = [m.tempo for t in mid.tracks for m in t if m.type == "set_tempo"]
+    return mid, tempos
+
+
+def main(argv):
+    if len(argv) != 5:
+        print(__doc__)
+        return 2
+    photong, make_weights, inception, work = argv[1:]
+    if not os.path.exists(CHELSEA):
+        print("skipped: %s is not on this machine (python3-skimage)" % CHELSEA)
+        return 0
+    if not os.path.exists(inception):
+        print("skipped: %s is missing (weights/fetch_default_weights.sh)" % inception)
+        return 0
+    shutil.rmtree(work, ignore_errors=True)
+    wdir = os.path.join(work, "weights")
+    os.makedirs(wdir)
+    r = subprocess.run([make_weights, wdir], capture_output=True, text=True)
+    check(r.returncode == 0, "make_random_pipeline_weights failed: " + r.stderr)
+    os.symlink(os.path.abspath(inception), os.path.join(wdir, "inception_v3.safetensors"))
+
+    # A plain run.
+    out = os.path.join(work, "cat.mid")
+    r = run(photong, CHELSEA, "-o", out, "--seed", "7", "--weights-dir", wdir)
+    print(r.stdout, end="")
+    check(r.returncode == 0, "plain run exit %d: %s" % (r.returncode, r.stderr))
+    check("BPM" in r.stdout and "bar 1:" in r.stdout and out in r.stdout, "summary lacks BPM / bar 1 / output path")
+    mid, tempos = tempo_bpm(out)
+    check(mid.type == 1, "SMF type %d, expected 1" % mid.type)
+    check(len(mid.tracks) == 3, "%d tracks, expected 3" % len(mid.tracks))
+    check(len(tempos) == 1, "%d tempo events, expected 1" % len(tempos))
+    bpm = mido.tempo2bpm(tempos[0]) if tempos else 0
+    check(52.14 <= bpm <= 187.86, "tempo %.3f BPM outside [52.14, 187.86]" % bpm)
+    for ti in (1, 2):
+        ons = [m for m in mid.tracks[ti] if m.type == "note_on" and m.velocity > 0] if len(mid.tracks) > ti else []
+        check(len(ons) > 0, "track %d has no notes" % ti)
+    # The same seed again: identical bytes.
+    out2 = os.path.join(work, "cat2.mid")
+    r = run(photong, CHELSEA, "-o", out2, "--seed", "7", "--weights-dir", wdir)
+    check(r.returncode == 0 and open(out, "rb").read() == open(out2, "rb").read(), "same seed, different file")
+
+    # --json.
+    out3 = os.path.join(work, "cat3.mid")
+    r = run(photong, CHELSEA, "-o", out3, "--seed", "7", "--weights-dir", wdir, "--json")
+    check(r.returncode == 0, "--json exit %d: %s" % (r.returncode, r.stderr))
+    try:
+        j = json.loads(r.stdout)
+    except ValueError as e:
+        j = {}
+        check(False, "--json output does not parse: %s" % e)
+    if j:
+        check(abs(j["bpm"] - bpm) < 1e-3, "json bpm %s vs file %.4f" % (j["bpm"], bpm))
+        check(j["tempo_us_per_quarter"] == tempos[0], "json tempo %s vs file %s" % (j["tempo_us_per_quarter"], tempos[0]))
+        check(j["key"]["mode"] == ("major" if j["valence"] >= 0.5 else "minor"), "key mode does not follow valence")
+        check(len(j["events"]) == 256, "%d events, expected 256" % len(j["events"]))
+        check(len(j["latent"]) == 512, "latent of %d numbers" % len(j["latent"]))
+        check(j["output"] == out3 and open(out, "rb").read() == open(out3, "rb").read(), "--json changed the file")
+        check(j["affect_source"] == "bridges", "affect source %s" % j["affect_source"])
+
+    # Variations ranked by groove consistency.
+    r = run(photong, CHELSEA, "-o", os.path.join(work, "v.mid"), "--seed", "3", "--variations", "4", "--rank", "groove",
+            "--weights-dir", wdir, "--json")
+    check(r.returncode == 0, "--variations exit %d: %s" % (r.returncode, r.stderr))
+    if r.returncode == 0:
+        j = json.loads(r.stdout)
+        g = [c["groove_consistency"] if c["groove_consistency"] is not None else -1 for c in j["candidates"]]
+        check(len(g) == 4 and j["chosen"] == g.index(max(g)), "chosen %s is not the best groove of %s" % (j["chosen"], g))
+
+    # --colour-affect.
+    r = run(photong, CHELSEA, "-o", os.path.join(work, "c.mid"), "--colour-affect", "--weights-dir", wdir, "--json")
+    check(r.returncode == 0 and json.loads(r.stdout or "{}").get("affect_source") == "colour", "--colour-affect failed: " + r.stderr)
+
+    # Bad flags: exit 2.
+    for args in (["--bogus"], ["--rank", "bogus"], ["--variations", "0"], ["--seed", "-1"], ["--temperature", "x"], ["-o"]):
+        r = run(photong, CHELSEA, "--weights-dir", wdir, *args)
+        check(r.returncode == 2, "%s: exit %d, expected 2" % (" ".join(args), r.returncode))
+    r = run(photong, "--weights-dir", wdir)
+    check(r.returncode == 2, "no image: exit %d, expected 2" % r.returncode)
+
+    # Errors: exit 1.
+    r = run(photong, os.path.join(work, "no_such.png"), "-o", os.path.join(work, "x.mid"), "--weights-dir", wdir)
+    check(r.returncode == 1 and not os.path.exists(os.path.join(work, "x.mid")), "missing image: exit %d" % r.returncode)
+    partial = os.path.join(work, "partial")
+    shutil.copytree(wdir, partial, symlinks=True)
+    os.remove(os.path.join(partial, "bridge_arousal.safetensors"))
+    r = run(photong, CHELSEA, "-o", os.path.join(work, "p.mid"), "--weights-dir", partial)
+    check(r.returncode == 1 and "bridge_arousal.safetensors" in r.stderr and "--colour-affect" in r.stderr,
+          "missing arousal bridge: exit %d, stderr %r" % (r.returncode, r.stderr))
+    r = run(photong, CHELSEA, "-o", os.path.join(work, "p.mid"), "--weights-dir", partial, "--colour-affect")
+    check(r.returncode == 0, "missing arousal bridge with --colour-affect: exit %d: %s" % (r.returncode, r.stderr))
+    os.remove(os.path.join(partial, "bridge_embedding.safetensors"))
+    r = run(photong, CHELSEA, "-o", os.path.join(work, "q.mid"), "--weights-dir", partial, "--colour-affect")
+    check(r.returncode == 1 and "bridge_embedding.safetensors" in r.stderr, "missing embedding bridge: exit %d" % r.returncode)
+
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        return 1
+    print("all photong example checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
