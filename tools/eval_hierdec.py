@@ -290,7 +290,7 @@ def self_test():
     w = train_hierdec.magenta_tensors(model)
     for temp in (0.0, 0.7):
         ev, logits = decode(model, z, temp, torch.Generator().manual_seed(9))
-        ref_logits = reference_decoder_logits(w, z.numpy(), ev.numpy())
+        ref_logits = train_hierdec.numpy_decoder_logits(w, z.numpy(), ev.numpy())
         err = float(np.abs(ref_logits - logits.numpy()).max())
         good = err < 1e-8
         if temp == 0.0:
@@ -319,53 +319,6 @@ def self_test():
           f"(best key {melody_stats.KEY_NAMES[keys[0]]})")
     print("self-test:", "PASSED" if ok else "FAILED")
     return 0 if ok else 1
-
-
-def reference_decoder_logits(w, z, events):
-    """Teacher-forced hierarchical decoder logits from Magenta-named tensors in float64 (TF LSTMBlockCell maths,
-    tests/reference's lstm_block_step), previous event of step 0 = zeros, of every other step = events[step - 1]."""
-    sys.path.insert(0, os.path.join(HERE, "..", "tests", "reference"))
-    from gen_hierdec_fixture import lstm_block_step
-    from train_hierdec import CONDUCTOR_STACK, CORE_STACK
-
-    def stack(prefix):
-        cells, k = [], 0
-        while f"{prefix}/cell_{k}/lstm_cell/kernel" in w:
-            cells.append((w[f"{prefix}/cell_{k}/lstm_cell/kernel"], w[f"{prefix}/cell_{k}/lstm_cell/bias"]))
-            k += 1
-        return cells
-
-    def split_state(v, cells):
-        off, st = 0, []
-        for kern, _ in cells:
-            n = kern.shape[1] // 4
-            st.append([v[:, off:off + n], v[:, off + n:off + 2 * n]])
-            off += 2 * n
-        return st
-
-    hl, cd = "decoder/hierarchical_level_0", "core_decoder/decoder"
-    cond, core = stack(CONDUCTOR_STACK), stack(CORE_STACK)
-    B = z.shape[0]
-    cst = split_state(np.tanh(z @ w[hl + "/initial_state/kernel"] + w[hl + "/initial_state/bias"]), cond)
-    logits = np.zeros((B, SEQ_LEN, CLASSES))
-    prev = np.zeros((B, CLASSES))
-    for bar in range(BARS):
-        h = np.zeros((B, 1))
-        for L, (kern, bias) in enumerate(cond):
-            cst[L] = list(lstm_block_step(h, cst[L][0], cst[L][1], kern, bias))
-            h = cst[L][1]
-        emb = h
-        kst = split_state(np.tanh(emb @ w[cd + "/z_to_initial_state/kernel"] + w[cd + "/z_to_initial_state/bias"]), core)
-        for t in range(STEPS_PER_BAR):
-            h = np.concatenate([prev, emb], axis=1)
-            for L, (kern, bias) in enumerate(core):
-                kst[L] = list(lstm_block_step(h, kst[L][0], kst[L][1], kern, bias))
-                h = kst[L][1]
-            step = bar * STEPS_PER_BAR + t
-            logits[:, step] = h @ w[cd + "/output_projection/kernel"] + w[cd + "/output_projection/bias"]
-            prev = np.zeros((B, CLASSES))
-            prev[np.arange(B), events[:, step]] = 1.0
-    return logits
 
 
 if __name__ == "__main__":

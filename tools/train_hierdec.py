@@ -245,7 +245,6 @@ def numpy_reference(w, events):
     LSTMBlockCell maths (helpers from tests/reference, written independently of this file's model)."""
     sys.path.insert(0, os.path.join(HERE, "..", "tests", "reference"))
     from gen_encoder_fixture import run_direction  # noqa: E402
-    from gen_hierdec_fixture import lstm_block_step  # noqa: E402
     B = events.shape[0]
     x = np.zeros((SEQ_LEN, B, CLASSES))
     for b in range(B):
@@ -265,6 +264,15 @@ def numpy_reference(w, events):
     final = np.concatenate(finals, axis=1)
     mu = final @ w["encoder/mu/kernel"] + w["encoder/mu/bias"]
     sigma = np.logaddexp(0.0, final @ w["encoder/sigma/kernel"] + w["encoder/sigma/bias"])
+    return numpy_decoder_logits(w, mu, events), mu, sigma  # z = mu (eps = 0)
+
+
+def numpy_decoder_logits(w, z, events):
+    """Teacher-forced hierarchical decoder logits (B, 256, 90) for codes z from the Magenta-named tensors alone,
+    in float64 by TF's LSTMBlockCell maths: the previous event of step 0 is zeros, of every other step
+    events[step - 1] (each bar starts from the previous bar's last event)."""
+    sys.path.insert(0, os.path.join(HERE, "..", "tests", "reference"))
+    from gen_hierdec_fixture import lstm_block_step  # noqa: E402
 
     def stack(prefix):
         cells, k = [], 0
@@ -283,7 +291,7 @@ def numpy_reference(w, events):
 
     hl, cd = "decoder/hierarchical_level_0", "core_decoder/decoder"
     cond, core = stack(CONDUCTOR_STACK), stack(CORE_STACK)
-    z = mu  # eps = 0
+    B = z.shape[0]
     cst = split_state(np.tanh(z @ w[hl + "/initial_state/kernel"] + w[hl + "/initial_state/bias"]), cond)
     logits = np.zeros((B, SEQ_LEN, CLASSES))
     prev = np.zeros((B, CLASSES))
@@ -303,7 +311,7 @@ def numpy_reference(w, events):
             logits[:, step] = h @ w[cd + "/output_projection/kernel"] + w[cd + "/output_projection/bias"]
             prev = np.zeros((B, CLASSES))
             prev[np.arange(B), events[:, step]] = 1.0  # teacher forcing
-    return logits, mu, sigma
+    return logits
 
 
 def self_test():
