@@ -14,13 +14,13 @@
 #include <photong/core/safetensors.hpp>
 #include <photong/models/bridges.hpp>
 
+#include "../bench/random_music_vae.hpp"
+
 namespace photong_test {
 
-inline photong::Tensor random_tensor(std::vector<std::int64_t> shape, float scale, photong::Rng& rng) {
-    photong::Tensor t(std::move(shape));
-    for (auto& v : t.values()) v = (2.0f * rng.uniform() - 1.0f) * scale;
-    return t;
-}
+// The random tensors and LSTM stacks are bench/random_music_vae.hpp's, so both make identical layers.
+using photong_bench::add_lstm_stack;
+using photong_bench::random_tensor;
 
 /// A bridge on the (8, 8, 2048) map. embedding: conv2d 1x1 (2048 -> 8, relu), flatten, dense -> `z`
 /// (linear). arousal: global_average_pooling2d, dense -> 1 sigmoid. valence: the same, dense -> 2 softmax
@@ -50,15 +50,6 @@ inline void write_random_bridge(const std::string& path, photong::BridgeKind kin
     w.set_metadata("architecture", arch);
     w.set_metadata("source", "random (tests/random_pipeline_weights.hpp)");
     w.write(path);
-}
-
-inline void add_lstm_stack(photong::SafetensorsWriter& w, const std::string& stack, std::int64_t input, std::int64_t units, int layers,
-                           photong::Rng& rng) {
-    for (int k = 0; k < layers; ++k, input = units) {
-        const std::string cell = stack + "/cell_" + std::to_string(k) + "/lstm_cell";
-        w.add(cell + "/kernel", random_tensor({input + units, 4 * units}, 1.0f / std::sqrt(float(units)), rng));
-        w.add(cell + "/bias", random_tensor({4 * units}, 0.1f, rng));
-    }
 }
 
 /// A hierdec-mel_16bar-shaped decoder: conductor and core decoder 2 x `units`, latent `z`, 90 classes.
