@@ -33,6 +33,8 @@
 #include <photong/music/melody.hpp>
 #include <photong/music/midi.hpp>
 
+#include "cli_args.hpp"
+
 namespace {
 
 constexpr int kStepsPerQuarter = 4;   // MusicVAE's melody models: 16th-note steps
@@ -56,25 +58,8 @@ int usage(const char* problem = nullptr) {
     return 2;
 }
 
-bool parse_u64(const std::string& s, std::uint64_t& out) {
-    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return false;
-    errno = 0;
-    char* end = nullptr;
-    const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-    if (errno == ERANGE || *end != '\0') return false;
-    out = v;
-    return true;
-}
-
-bool parse_double(const std::string& s, double& out) {
-    if (s.empty()) return false;
-    errno = 0;
-    char* end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    if (errno == ERANGE || *end != '\0' || end == s.c_str()) return false;
-    out = v;
-    return true;
-}
+using photong_cli::parse_double;
+using photong_cli::parse_u64;
 
 /// A non-negative integer metadata value, or an Error naming the file and the key.
 int metadata_int(const photong::SafetensorsFile& file, const std::string& key, int lo, int hi) {

@@ -1,0 +1,34 @@
+// examples/cli_args.hpp — strict parsing of numeric command-line values, shared by the example programs:
+// the whole string must be the number (no trailing text, no sign on an unsigned value, no overflow).
+#pragma once
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+namespace photong_cli {
+
+/// A decimal integer in 0 .. 2^64 - 1, digits only.
+inline bool parse_u64(const std::string& s, std::uint64_t& out) {
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return false;
+    errno = 0;
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+    if (errno == ERANGE || *end != '\0') return false;
+    out = v;
+    return true;
+}
+
+/// A floating-point number in strtod's syntax, in range (NaN and inf are accepted here; callers check).
+inline bool parse_double(const std::string& s, double& out) {
+    if (s.empty()) return false;
+    errno = 0;
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (errno == ERANGE || *end != '\0' || end == s.c_str()) return false;
+    out = v;
+    return true;
+}
+
+}  // namespace photong_cli
