@@ -63,54 +63,8 @@ def make_synthetic(path, n_train, n_val, seed=0, steps=256):
 
 def model_from_magenta(w, th):
     """HierdecVAE (float64) from Magenta-named tensors: the inverse of train_hierdec.magenta_tensors."""
-    import torch
-    enc = "encoder/cell_{}/bidirectional_rnn/{}/multi_rnn_cell/cell_0/lstm_cell"
-    cond = th.CONDUCTOR_STACK + "/cell_{}/lstm_cell"
-    core = th.CORE_STACK + "/cell_{}/lstm_cell"
-
-    def count(fmt, *extra):
-        k = 0
-        while (fmt.format(k, *extra) + "/kernel") in w:
-            k += 1
-        return k
-
-    sizes = {"enc_units": w[enc.format(0, "fw") + "/kernel"].shape[1] // 4, "enc_layers": count(enc, "fw"),
-             "cond_units": w[cond.format(0) + "/kernel"].shape[1] // 4, "cond_layers": count(cond),
-             "core_units": w[core.format(0) + "/kernel"].shape[1] // 4, "core_layers": count(core),
-             "z_size": w["encoder/mu/kernel"].shape[1]}
-    model = th.HierdecVAE(**sizes).double()
-    inv = [th.TF_FROM_TORCH.index(k) for k in range(4)]  # torch block k sits at TF block inv[k]
-
-    def set_lstm(lstm, k, suffix, name):
-        kernel, bias = w[name + "/kernel"].astype(np.float64), w[name + "/bias"].astype(np.float64).copy()
-        u = kernel.shape[1] // 4
-        bias[2 * u:3 * u] += th.FORGET_BIAS  # TF adds forget_bias to its f block at run time
-        rows = np.concatenate([np.arange(inv[j] * u, (inv[j] + 1) * u) for j in range(4)])
-        W = kernel.T[rows]  # [4u, in + u], torch gate order
-        n_in = W.shape[1] - u
-        with torch.no_grad():
-            getattr(lstm, f"weight_ih_l{k}{suffix}").copy_(torch.from_numpy(W[:, :n_in]))
-            getattr(lstm, f"weight_hh_l{k}{suffix}").copy_(torch.from_numpy(W[:, n_in:]))
-            getattr(lstm, f"bias_ih_l{k}{suffix}").copy_(torch.from_numpy(bias[rows]))
-            getattr(lstm, f"bias_hh_l{k}{suffix}").zero_()
-
-    def set_dense(lin, name):
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(w[name + "/kernel"].astype(np.float64).T))
-            lin.bias.copy_(torch.from_numpy(w[name + "/bias"].astype(np.float64)))
-
-    for k in range(sizes["enc_layers"]):
-        set_lstm(model.encoder, k, "", enc.format(k, "fw"))
-        set_lstm(model.encoder, k, "_reverse", enc.format(k, "bw"))
-    set_dense(model.mu, "encoder/mu")
-    set_dense(model.sigma, "encoder/sigma")
-    set_dense(model.cond_init, "decoder/hierarchical_level_0/initial_state")
-    for k in range(sizes["cond_layers"]):
-        set_lstm(model.conductor, k, "", cond.format(k))
-    set_dense(model.core_init, "core_decoder/decoder/z_to_initial_state")
-    for k in range(sizes["core_layers"]):
-        set_lstm(model.core, k, "", core.format(k))
-    set_dense(model.proj, "core_decoder/decoder/output_projection")
+    model = th.HierdecVAE(**th.sizes_from_tensors(w)).double()
+    th.load_magenta_tensors(model, w)
     return model
 
 

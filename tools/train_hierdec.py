@@ -229,6 +229,75 @@ def magenta_tensors(model):
     return out
 
 
+def _torch_lstm_from_tf(kernel, bias):
+    """Inverse of _tf_lstm: TF LSTMBlockCell kernel [in + u, 4u] and bias (i, j, f, o) -> torch's
+    W_ih [4u, in], W_hh [4u, u], b_ih (with forget_bias folded back in), b_hh = 0, gate blocks (i, f, g, o)."""
+    u = kernel.shape[1] // 4
+    back = np.concatenate([np.arange(k * u, (k + 1) * u) for k in TF_FROM_TORCH])  # the permutation is its own inverse
+    bias = bias.astype(np.float64).copy()
+    bias[2 * u:3 * u] += FORGET_BIAS
+    w = kernel.astype(np.float64).T[back]
+    return w[:, :kernel.shape[0] - u], w[:, kernel.shape[0] - u:], bias[back], np.zeros(4 * u)
+
+
+def load_magenta_tensors(model, tensors, source="weights"):
+    """Sets every parameter of `model` from Magenta-named tensors (what export() writes, or an official
+    hierdec-mel_16bar checkpoint converted by weights/): the exact inverse of magenta_tensors. Names or shapes
+    that do not match the model's sizes raise SystemExit naming the tensor."""
+    want = magenta_tensors(model)
+    missing = sorted(set(want) - set(tensors))
+    extra = sorted(k for k in set(tensors) - set(want) if not k.startswith("global_step"))
+    if missing or extra:
+        raise SystemExit(f"{source}: does not fit model {model.sizes}: missing {missing[:4]}, unexpected {extra[:4]}")
+    for k, v in want.items():
+        if tuple(tensors[k].shape) != v.shape:
+            raise SystemExit(f"{source}: tensor {k} has shape {list(tensors[k].shape)}, the model wants {list(v.shape)}")
+    t = {k: np.asarray(v, dtype=np.float64) for k, v in tensors.items()}
+
+    def set_(param, value):
+        with torch.no_grad():
+            param.copy_(torch.from_numpy(np.ascontiguousarray(value)).to(param.dtype))
+
+    def set_lstm(lstm, k, suffix, name):
+        w_ih, w_hh, b_ih, b_hh = _torch_lstm_from_tf(t[name + "/kernel"], t[name + "/bias"])
+        for n, v in (("weight_ih", w_ih), ("weight_hh", w_hh), ("bias_ih", b_ih), ("bias_hh", b_hh)):
+            set_(getattr(lstm, f"{n}_l{k}{suffix}"), v)
+
+    def set_dense(lin, name):
+        set_(lin.weight, t[name + "/kernel"].T)
+        set_(lin.bias, t[name + "/bias"])
+
+    for k in range(model.encoder.num_layers):
+        for d, suffix in (("fw", ""), ("bw", "_reverse")):
+            set_lstm(model.encoder, k, suffix, f"encoder/cell_{k}/bidirectional_rnn/{d}/multi_rnn_cell/cell_0/lstm_cell")
+    set_dense(model.mu, "encoder/mu")
+    set_dense(model.sigma, "encoder/sigma")
+    set_dense(model.cond_init, "decoder/hierarchical_level_0/initial_state")
+    for k in range(model.conductor.num_layers):
+        set_lstm(model.conductor, k, "", f"{CONDUCTOR_STACK}/cell_{k}/lstm_cell")
+    set_dense(model.core_init, "core_decoder/decoder/z_to_initial_state")
+    for k in range(model.core.num_layers):
+        set_lstm(model.core, k, "", f"{CORE_STACK}/cell_{k}/lstm_cell")
+    set_dense(model.proj, "core_decoder/decoder/output_projection")
+
+
+def sizes_from_tensors(tensors):
+    """The SIZE_KEYS of a Magenta-named hierdec file, read from its shapes."""
+    def count(cell):  # cell(k) -> the name of layer k's kernel
+        k = 0
+        while cell(k) in tensors:
+            k += 1
+        return k
+    enc_layers = count(lambda k: f"encoder/cell_{k}/bidirectional_rnn/fw/multi_rnn_cell/cell_0/lstm_cell/kernel")
+    return {"enc_units": tensors["encoder/cell_0/bidirectional_rnn/fw/multi_rnn_cell/cell_0/lstm_cell/bias"].shape[0] // 4,
+            "enc_layers": enc_layers,
+            "cond_units": tensors[f"{CONDUCTOR_STACK}/cell_0/lstm_cell/bias"].shape[0] // 4,
+            "cond_layers": count(lambda k: f"{CONDUCTOR_STACK}/cell_{k}/lstm_cell/kernel"),
+            "core_units": tensors[f"{CORE_STACK}/cell_0/lstm_cell/bias"].shape[0] // 4,
+            "core_layers": count(lambda k: f"{CORE_STACK}/cell_{k}/lstm_cell/kernel"),
+            "z_size": tensors["encoder/mu/bias"].shape[0]}
+
+
 def export(model, path, fp16, meta):
     tensors = magenta_tensors(model)
     dtype = np.float16 if fp16 else np.float32
@@ -358,6 +427,15 @@ def self_test():
             cell = f"encoder/cell_{k}/bidirectional_rnn/{d}/multi_rnn_cell/cell_0/lstm_cell"
             want_shapes[cell + "/kernel"] = [(CLASSES if k == 0 else 2 * e) + e, 4 * e]
             want_shapes[cell + "/bias"] = [4 * e]
+    # --init-from reads an export back: the inverse must rebuild every parameter exactly (float64 here).
+    back = HierdecVAE(**sizes_from_tensors(w)).double()
+    load_magenta_tensors(back, w, "self-test export")
+    with torch.no_grad():  # torch splits the bias in two (b_ih + b_hh), so compare what the model computes
+        outs_back = back(ev, torch.zeros(3, model.sizes["z_size"], dtype=torch.float64))
+    err = max(float((a - b).abs().max()) for a, b in zip(outs_back, (logits, mu, sigma)))
+    good = err < 1e-9 and sizes_from_tensors(w) == model.sizes
+    ok &= good
+    print(f"self-test: export read back by load_magenta_tensors: max |difference| {err:.3e} {'ok' if good else 'FAIL'}")
     got_shapes = {k: list(v.shape) for k, v in w.items()}
     good = got_shapes == want_shapes
     ok &= good
@@ -476,6 +554,8 @@ def build_metadata(args, sizes, hp, data_path, data_meta, state):
             "steps_trained": str(state["step"]), "batch_size": str(args.batch_size), "seed": str(args.seed),
             "training_seconds": "%.1f" % state["train_seconds"], "device": state.get("device", "cpu"),
             "exported_dtype": "float16" if args.fp16 else "float32"}
+    if state.get("init_from"):
+        meta["initialised_from"] = state["init_from"]
     meta.update({k: str(v) for k, v in sizes.items()})
     meta.update({"hparam_" + k: repr(v) for k, v in hp.items()})
     for k, v in (data_meta or {}).items():
@@ -502,6 +582,10 @@ def main(argv=None):
     ap.add_argument("--device", default="cpu", help="torch device (cpu, cuda); checkpoints are device-independent")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
+    ap.add_argument("--init-from", default=None, metavar="WEIGHTS.safetensors",
+                    help="start from exported Magenta-named weights (e.g. the shipped weights/hierdec_mel16_photong."
+                         "safetensors): sizes from the file, the step count (and so the lr and beta schedules) from its "
+                         "steps_trained metadata, fresh Adam moments; for continuing a model whose checkpoint is gone")
     ap.add_argument("--checkpoint-every", type=int, default=500)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--eval-every", type=int, default=1000)
@@ -541,8 +625,22 @@ def main(argv=None):
         state.update(ckpt["state"])
         if not args.export_only and ckpt["data"] != os.path.abspath(args.data):
             print(f"warning: resuming on {args.data}, checkpoint trained on {ckpt['data']}", flush=True)
+    init = None
+    if args.init_from:
+        if ckpt:
+            ap.error("--init-from and --resume/--export-only exclude each other")
+        init_tensors, init_meta = safetensors_io.load(args.init_from)
+        sizes = sizes_from_tensors(init_tensors)
+        args.preset = init_meta.get("preset", "custom")
+        state["step"] = int(init_meta.get("steps_trained", "0"))
+        state["train_seconds"] = float(init_meta.get("training_seconds", "0"))
+        state["init_from"] = "%s (step %d)" % (os.path.basename(args.init_from), state["step"])
+        init = (init_tensors, init_meta)
     torch.manual_seed(args.seed)
     model = HierdecVAE(**sizes)
+    if init:
+        load_magenta_tensors(model, init[0], args.init_from)
+        print(f"init from {args.init_from}: {sizes}, continuing at step {state['step']}", flush=True)
     device = torch.device(args.device)
     if ckpt:
         model.load_state_dict(ckpt["model"])
