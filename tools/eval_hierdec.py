@@ -2,7 +2,7 @@
 """Evaluate a hierdec-mel_16bar MusicVAE checkpoint written by tools/train_hierdec.py on held-out songs.
 
 usage:
-  eval_hierdec.py --run-dir RUN [--data build/melody-data/mel16.safetensors] [--max-val N] [--samples 100]
+  eval_hierdec.py --run-dir RUN | --checkpoint CKPT.pt|EXPORT.safetensors [--data build/melody-data/mel16.safetensors] [--max-val N] [--samples 100]
                   [--temperature 0.5] [--batch-size 64] [--seed 0] [--threads 1] [--json OUT.json]
   eval_hierdec.py --self-test        (tiny random model: the step-by-step decoder against a numpy TF reference)
 
@@ -131,6 +131,17 @@ def prior_samples(model, count, temperature, batch, seed):
 
 
 def load_checkpoint(path):
+    """A training checkpoint (.pt), or an exported Magenta-named .safetensors file (the shipped weights): the
+    latter is read back by train_hierdec.load_magenta_tensors and described by its metadata."""
+    if path.endswith(".safetensors"):
+        import train_hierdec
+        tensors, meta = safetensors_io.load(path)
+        model = HierdecVAE(**train_hierdec.sizes_from_tensors(tensors))
+        train_hierdec.load_magenta_tensors(model, tensors, path)
+        model.eval()
+        state = {"step": int(meta.get("steps_trained", "0")), "train_seconds": float(meta.get("training_seconds", "0"))}
+        return model, {"state": state, "sizes": model.sizes, "preset": meta.get("preset"), "seed": meta.get("seed"),
+                       "data": None, "exported_dtype": meta.get("exported_dtype")}
     ckpt = torch.load(path, map_location="cpu")
     model = HierdecVAE(**ckpt["sizes"])
     model.load_state_dict(ckpt["model"])
@@ -158,7 +169,8 @@ def finite(x):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run-dir", help="training output directory holding checkpoint.pt")
-    ap.add_argument("--checkpoint", help="checkpoint file (default RUN_DIR/checkpoint.pt)")
+    ap.add_argument("--checkpoint", help="checkpoint file (default RUN_DIR/checkpoint.pt), or an exported .safetensors "
+                    "(e.g. weights/hierdec_mel16_photong.safetensors: its float16 values, as the C++ library reads them)")
     ap.add_argument("--data", default=None, help="data file (default: the one the checkpoint was trained on)")
     ap.add_argument("--max-val", type=int, default=0, help="evaluate a seeded random subset of N validation windows (0 = all)")
     ap.add_argument("--samples", type=int, default=100, help="prior samples to draw")
