@@ -1,7 +1,7 @@
 // photong — an image in, a 16-bar melody with chords out (Standard MIDI File), after the Photong paper.
 //
 //   photong IMAGE [-o OUT.mid] [--seed N] [--temperature T] [--variations K] [--rank entropy|groove|first]
-//                 [--colour-affect] [--weights-dir D] [--json]
+//                 [--colour-affect] [--weights-dir D] [--json] [--png ROLL.png] [--wav OUT.wav]
 //
 // The whole pipeline is photong::Pipeline (include/photong/pipeline.hpp). Weights are read from D
 // (default: the source tree's weights/) under fixed names:
@@ -18,7 +18,11 @@
 // Output: OUT.mid (default: the image's file name with .mid, in the current directory), written
 // atomically; on stdout a summary (arousal -> BPM, valence -> key, the first bar as note names, the
 // file), or with --json one JSON object for scripts. Progress goes to stderr. Exit codes: 0 done,
-// 1 error (unreadable image, missing or wrong weights), 2 usage.
+// 1 error (unreadable image, missing or wrong weights, no fluidsynth for --wav), 2 usage.
+// --png draws a piano roll of melody and chords (photong/music/piano_roll.hpp). --wav renders the MIDI
+// file with Debian's fluidsynth and a General MIDI soundfont (fluid-soundfont-gm; PHOTONG_SOUNDFONT
+// overrides the file), checked for before any work is done. Every output is written atomically.
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -31,8 +35,18 @@
 
 #include <nlohmann/json.hpp>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+extern char** environ;
+#define PHOTONG_CAN_SPAWN 1
+#endif
+
 #include <photong/core/error.hpp>
+#include <photong/image/encode_png.hpp>
 #include <photong/music/midi.hpp>
+#include <photong/music/piano_roll.hpp>
 #include <photong/pipeline.hpp>
 
 #include "cli_args.hpp"
@@ -58,7 +72,10 @@ int usage(const char* problem = nullptr) {
                  "  --weights-dir D    weight files (default %s):\n"
                  "                     inception_v3, bridge_embedding, bridge_arousal, bridge_valence,\n"
                  "                     hierdec_mel16_photong (.safetensors)\n"
-                 "  --json             print the result as JSON on stdout\n",
+                 "  --json             print the result as JSON on stdout\n"
+                 "  --png ROLL.png     also draw a piano roll of the melody (orange) and chords (blue)\n"
+                 "  --wav OUT.wav      also render the MIDI file to audio with fluidsynth and a GM soundfont\n"
+                 "                     (Debian: apt-get install fluidsynth fluid-soundfont-gm)\n",
                  photong::GenerateOptions::kMaxVariations, PHOTONG_DEFAULT_WEIGHTS_DIR);
     return 2;
 }
@@ -87,6 +104,58 @@ std::string note_name(int pitch) { return std::string(kPitchNames[((pitch % 12) 
 
 std::string key_name(const photong::Key& k) { return std::string(kPitchNames[k.tonic_pitch_class]) + (k.major ? " major" : " minor"); }
 
+/// The first soundfont found: $PHOTONG_SOUNDFONT, else Debian's fluid-soundfont-gm files; "" if none.
+std::string find_soundfont() {
+    if (const char* env = std::getenv("PHOTONG_SOUNDFONT")) return exists(env) ? env : "";
+    for (const char* p : {"/usr/share/sounds/sf2/default-GM.sf2", "/usr/share/sounds/sf2/FluidR3_GM.sf2"})
+        if (exists(p)) return p;
+    return "";
+}
+
+/// Whether `program` is an executable file in a PATH directory.
+bool on_path(const std::string& program) {
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/bin:/bin";
+    for (std::size_t a = 0; a <= dirs.size();) {
+        const std::size_t b = std::min(dirs.find(':', a), dirs.size());
+        const std::string dir = dirs.substr(a, b - a);
+#ifdef PHOTONG_CAN_SPAWN
+        if (!dir.empty() && access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+#else
+        if (!dir.empty() && exists(dir + "/" + program)) return true;
+#endif
+        a = b + 1;
+    }
+    return false;
+}
+
+/// Renders `midi` to `wav` (44.1 kHz) with fluidsynth, through a temporary that is renamed into place.
+void render_wav(const std::string& midi, const std::string& wav, const std::string& soundfont) {
+#ifdef PHOTONG_CAN_SPAWN
+    const std::string tmp = wav + ".tmp-photong.wav";
+    std::vector<std::string> args = {"fluidsynth", "-q", "-n", "-i", "-r", "44100", "-T", "wav", "-F", tmp, soundfont, midi};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    if (posix_spawnp(&pid, "fluidsynth", nullptr, nullptr, argv.data(), environ) != 0)
+        throw photong::Error("cannot start fluidsynth", {wav});
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !exists(tmp)) {
+        std::remove(tmp.c_str());
+        throw photong::Error("fluidsynth failed to render the MIDI file", {wav, "", "exit status 0", std::to_string(WEXITSTATUS(status))});
+    }
+    if (std::rename(tmp.c_str(), wav.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw photong::Error("cannot move the rendered audio into place", {wav});
+    }
+#else
+    (void)midi, (void)soundfont;
+    throw photong::Error("--wav needs a POSIX system to run fluidsynth", {wav});
+#endif
+}
+
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 nlohmann::json metrics_json(const photong::VariationMetrics& m) {
@@ -107,7 +176,7 @@ nlohmann::json notes_json(const std::vector<photong::Note>& notes) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string image, out_path, weights_dir = PHOTONG_DEFAULT_WEIGHTS_DIR;
+    std::string image, out_path, png_path, wav_path, weights_dir = PHOTONG_DEFAULT_WEIGHTS_DIR;
     photong::GenerateOptions opt;
     bool json = false;
     for (int i = 1; i < argc; ++i) {
@@ -121,7 +190,8 @@ int main(int argc, char** argv) {
             json = true;
             continue;
         }
-        const bool takes_value = a == "-o" || a == "--seed" || a == "--temperature" || a == "--variations" || a == "--rank" || a == "--weights-dir";
+        const bool takes_value = a == "-o" || a == "--seed" || a == "--temperature" || a == "--variations" || a == "--rank" || a == "--weights-dir" ||
+                                a == "--png" || a == "--wav";
         if (!takes_value) {
             if (a.size() > 1 && a[0] == '-') return usage(("unknown option '" + a + "'").c_str());
             if (!image.empty()) return usage(("one image only, got '" + image + "' and '" + a + "'").c_str());
@@ -135,6 +205,9 @@ int main(int argc, char** argv) {
             out_path = v;
         } else if (a == "--weights-dir") {
             weights_dir = v;
+        } else if (a == "--png" || a == "--wav") {
+            if (v.empty()) return usage((a + " needs a file name").c_str());
+            (a == "--png" ? png_path : wav_path) = v;
         } else if (a == "--seed") {
             if (!parse_u64(v, opt.seed)) return usage(("--seed must be an integer 0..18446744073709551615, got '" + v + "'").c_str());
         } else if (a == "--temperature") {
@@ -156,6 +229,16 @@ int main(int argc, char** argv) {
     }
     if (image.empty()) return usage("an IMAGE is required");
     if (out_path.empty()) out_path = default_output(image);
+    std::string soundfont;
+    if (!wav_path.empty()) {  // before any work: a missing renderer is the user's to fix, not a surprise at the end
+        soundfont = find_soundfont();
+        if (!on_path("fluidsynth") || soundfont.empty()) {
+            std::fprintf(stderr, "photong: --wav needs %s (Debian: sudo apt-get install fluidsynth fluid-soundfont-gm%s)\n",
+                         !on_path("fluidsynth") ? "the fluidsynth program" : "a General MIDI soundfont",
+                         std::getenv("PHOTONG_SOUNDFONT") ? "; PHOTONG_SOUNDFONT names a missing file" : "");
+            return 1;
+        }
+    }
 
     // Missing weight files first, by name, with what to do about them.
     photong::PipelineWeights w = photong::PipelineWeights::in_directory(weights_dir);
@@ -193,6 +276,11 @@ int main(int argc, char** argv) {
         };
         const photong::GenerateResult r = pipeline.generate(image, opt);
         photong::write_midi(r.midi(), out_path);
+        if (!png_path.empty()) photong::write_png(photong::piano_roll(r.melody, r.chords, r.steps_per_bar), png_path);
+        if (!wav_path.empty()) {
+            std::fprintf(stderr, "photong: [%.1f s] rendering %s with fluidsynth (%s) ...\n", since(), wav_path.c_str(), soundfont.c_str());
+            render_wav(out_path, wav_path, soundfont);
+        }
         std::fprintf(stderr, "photong: [%.1f s] done\n", since());
 
         std::vector<const photong::Note*> first_bar;
@@ -224,6 +312,8 @@ int main(int argc, char** argv) {
             j["candidates"] = c;
             j["melody"] = notes_json(r.melody);
             j["chords"] = notes_json(r.chords);
+            if (!png_path.empty()) j["png"] = png_path;
+            if (!wav_path.empty()) j["wav"] = wav_path;
             std::printf("%s\n", j.dump().c_str());
         } else {
             std::printf("arousal %.3f -> %.1f BPM   (%s)\n", r.arousal, r.bpm, source);
@@ -236,6 +326,8 @@ int main(int argc, char** argv) {
                 std::printf("variation %d of %d (rank %s)\n", r.chosen + 1, opt.variations, photong::rank_name(opt.rank));
             std::printf("%zu melody notes, %zu chord notes, 16 bars, %.1f s -> %s\n", r.melody.size(), r.chords.size(),
                         r.melody.empty() ? 0.0 : r.melody.back().end_s, out_path.c_str());
+            if (!png_path.empty()) std::printf("piano roll -> %s\n", png_path.c_str());
+            if (!wav_path.empty()) std::printf("audio -> %s\n", wav_path.c_str());
         }
         return 0;
     } catch (const photong::Error& e) {
