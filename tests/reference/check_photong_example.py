@@ -11,6 +11,8 @@ MAKE_RANDOM_PIPELINE_WEIGHTS (tests/random_pipeline_weights.hpp) and a link to t
   (major iff valence >= 0.5), with 256 events; --variations 4 --rank groove picks the candidate with the
   highest groove consistency; --colour-affect runs too;
 - bad flags exit 2 (unknown option, --rank bogus, --variations 0, --seed -1, no image);
+- --png writes a piano roll that decodes; --wav without fluidsynth on PATH exits 1 naming it and writes
+  nothing, and with fluidsynth and a GM soundfont installed writes a WAV of more than a second;
 - a missing image exits 1; a missing arousal bridge exits 1 naming the file and suggesting
   --colour-affect, and --colour-affect then succeeds; a missing embedding bridge exits 1.
 Exit 0 when all hold.
@@ -113,6 +115,33 @@ def main(argv):
     # --colour-affect.
     r = run(photong, CHELSEA, "-o", os.path.join(work, "c.mid"), "--colour-affect", "--weights-dir", wdir, "--json")
     check(r.returncode == 0 and json.loads(r.stdout or "{}").get("affect_source") == "colour", "--colour-affect failed: " + r.stderr)
+
+    # --png: a piano roll that decodes, as wide as 17 bars of 4-pixel steps (16 bars and the tonic's bar).
+    png = os.path.join(work, "roll.png")
+    r = run(photong, CHELSEA, "-o", os.path.join(work, "r.mid"), "--seed", "7", "--weights-dir", wdir, "--png", png)
+    check(r.returncode == 0 and os.path.exists(png), "--png exit %d: %s" % (r.returncode, r.stderr))
+    if os.path.exists(png):
+        from skimage import io
+        roll = io.imread(png)
+        check(roll.ndim == 3 and roll.shape[1] in (16 * 16 * 4, 17 * 16 * 4), "piano roll shape %s" % (roll.shape,))
+    # --wav: fluidsynth absent (PATH without it) is an error before any work, nothing written; present, a WAV file.
+    wav = os.path.join(work, "w.wav")
+    env = dict(os.environ, PATH=os.path.join(work, "empty-path"))
+    r = subprocess.run([photong, CHELSEA, "-o", os.path.join(work, "w.mid"), "--weights-dir", wdir, "--wav", wav],
+                       capture_output=True, text=True, timeout=300, env=env)
+    check(r.returncode == 1 and "fluidsynth" in r.stderr and not os.path.exists(wav) and not os.path.exists(os.path.join(work, "w.mid")),
+          "--wav without fluidsynth: exit %d, stderr %r" % (r.returncode, r.stderr))
+    if shutil.which("fluidsynth") and any(os.path.exists(f) for f in ("/usr/share/sounds/sf2/default-GM.sf2", "/usr/share/sounds/sf2/FluidR3_GM.sf2")):
+        r = run(photong, CHELSEA, "-o", os.path.join(work, "w.mid"), "--weights-dir", wdir, "--wav", wav)
+        check(r.returncode == 0 and os.path.exists(wav), "--wav exit %d: %s" % (r.returncode, r.stderr))
+        if os.path.exists(wav):
+            import wave
+            with wave.open(wav) as wf:
+                seconds = wf.getnframes() / wf.getframerate()
+            check(seconds > 1, "--wav: %.2f s of audio" % seconds)
+            print("--wav: %.1f s of audio at %d Hz" % (seconds, 44100))
+    else:
+        print("--wav rendering not checked: fluidsynth / fluid-soundfont-gm not installed")
 
     # Bad flags: exit 2.
     for args in (["--bogus"], ["--rank", "bogus"], ["--variations", "0"], ["--seed", "-1"], ["--temperature", "x"], ["-o"]):
