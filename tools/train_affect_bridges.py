@@ -226,9 +226,12 @@ def numpy_forward(tensors, spec, features):
             x = x.mean(axis=(1, 2))
         elif l["type"] == "dropout":
             pass
+        elif l["type"] == "flatten":
+            x = x.reshape(len(x), -1)  # NHWC: Keras's (h, w, c) order
         elif l["type"] == "dense":
             x = x @ tensors[l["name"] + "/kernel"].astype(np.float64) + tensors[l["name"] + "/bias"]
-            x = 1 / (1 + np.exp(-x)) if l["activation"] == "sigmoid" else x
+            x = {"sigmoid": lambda v: 1 / (1 + np.exp(-v)), "relu": lambda v: np.maximum(v, 0),
+                 "linear": lambda v: v}[l["activation"]](x)
         else:
             raise ValueError(l["type"])
     return x
