@@ -64,7 +64,8 @@ int usage(const char* problem = nullptr) {
                  "               [--rank entropy|groove|first] [--colour-affect] [--weights-dir D] [--json]\n"
                  "  -o OUT.mid         output Standard MIDI File (default: IMAGE's name with .mid, here)\n"
                  "  --seed N           random seed 0..2^64-1 (default 0): same seed, same melody\n"
-                 "  --temperature T    decoder softmax temperature >= 0 (default 0.5, Photong's; 0 = greedy)\n"
+                 "  --temperature T    decoder softmax temperature >= 0 (0 = greedy); default: the melody model's\n"
+                 "                     sampling_temperature metadata, else 0.5 (Photong's)\n"
                  "  --variations K     decode K melodies (1..%d, default 1) and keep the best by --rank\n"
                  "  --rank R           entropy (highest pitch entropy), groove (highest groove consistency)\n"
                  "                     or first (default)\n"
@@ -292,7 +293,8 @@ int main(int argc, char** argv) {
             j["image"] = image;
             j["output"] = out_path;
             j["seed"] = opt.seed;
-            j["temperature"] = opt.temperature;
+            j["temperature"] = r.temperature;
+            j["temperature_source"] = opt.temperature ? "option" : "default";
             j["variations"] = opt.variations;
             j["rank"] = photong::rank_name(opt.rank);
             j["chosen"] = r.chosen;
@@ -318,6 +320,8 @@ int main(int argc, char** argv) {
         } else {
             std::printf("arousal %.3f -> %.1f BPM   (%s)\n", r.arousal, r.bpm, source);
             std::printf("valence %.3f -> %s   (%s)\n", r.valence, key_name(r.key).c_str(), source);
+            std::printf("temperature %g%s\n", r.temperature,
+                        opt.temperature ? "" : (r.temperature == photong::kPhotongTemperature ? "   (Photong's)" : "   (the melody model's sampling_temperature)"));
             std::printf("bar 1:");
             if (first_bar.empty()) std::printf(" (rest)");
             for (const photong::Note* n : first_bar) std::printf(" %s", note_name(n->pitch).c_str());

@@ -49,7 +49,8 @@ int usage(const char* problem = nullptr) {
                  "usage: photong-melody --weights FILE --seed S [--temperature T] [--bars N] [--qpm Q] -o OUT.mid\n"
                  "  --weights FILE     MusicVAE decoder safetensors (flat, e.g. mel_2bar_small, or hierdec-mel_16bar)\n"
                  "  --seed S           random seed, 0..2^64-1: the prior sample z and the event draws\n"
-                 "  --temperature T    softmax temperature >= 0 (default 0.5; 0 = greedy argmax; magenta's default is 1.0)\n"
+                 "  --temperature T    softmax temperature >= 0 (0 = greedy argmax; magenta's default is 1.0); default: the\n"
+                 "                     model's sampling_temperature metadata, else 0.5 (Photong's)\n"
                  "  --bars N           bars of 16 steps, 1..%d (default: hierarchical 16; flat the model's\n"
                  "                     converter_numSteps, else 2)\n"
                  "  --qpm Q            tempo in quarter notes per minute (default 120)\n"
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
     std::uint64_t seed = 0;
     bool have_seed = false;
     double temperature = 0.5, qpm = 120;
+    bool have_temperature = false;
     std::optional<int> bars;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -100,6 +102,7 @@ int main(int argc, char** argv) {
         } else if (a == "--temperature") {
             if (!parse_double(v, temperature) || !std::isfinite(temperature) || temperature < 0)
                 return usage(("--temperature must be a finite number >= 0, got '" + v + "'").c_str());
+            have_temperature = true;
         } else if (a == "--bars") {
             std::uint64_t b = 0;
             if (!parse_u64(v, b) || b < 1 || b > std::uint64_t(kMaxBars))
@@ -132,6 +135,7 @@ int main(int argc, char** argv) {
         photong::DecodeResult decoded;
         std::int64_t z_size = 0, classes = 0;
         int steps = 0;
+        if (!have_temperature) temperature = photong::recommended_temperature(file);
         const float t = float(temperature);
         auto prior_sample = [&](std::int64_t n) {
             photong::Tensor z({1, n});
@@ -185,7 +189,7 @@ int main(int argc, char** argv) {
         const std::string range = notes.empty() ? "none" : std::to_string(lo) + ".." + std::to_string(hi);
         std::printf("%s decoder (%s), z %lld, %d steps (%.4g bars), seed %llu, temperature %g%s: %zu notes, pitch %s, %.2f s at %g qpm -> %s\n",
                     hierarchical ? "hierarchical" : "flat", basename_of(weights).c_str(), (long long)z_size, steps,
-                    double(steps) / kStepsPerBar, (unsigned long long)seed, temperature, temperature == 0 ? " (greedy)" : "", notes.size(),
+                    double(steps) / kStepsPerBar, (unsigned long long)seed, temperature, temperature == 0 ? " (greedy)" : (!have_temperature && t != photong::kPhotongTemperature ? " (the model's sampling_temperature)" : ""), notes.size(),
                     range.c_str(), steps * 60.0 / qpm / kStepsPerQuarter, qpm, out_path.c_str());
         return 0;
     } catch (const photong::Error& e) {

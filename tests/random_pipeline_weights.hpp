@@ -54,8 +54,9 @@ inline void write_random_bridge(const std::string& path, photong::BridgeKind kin
 
 /// A hierdec-mel_16bar-shaped decoder: conductor and core decoder 2 x `units`, latent `z`, 90 classes.
 /// The output projection is scaled up so that sampled melodies hold notes, not only holds.
+/// `sampling_temperature`, when not empty, goes into the metadata (recommended_temperature reads it).
 inline void write_random_hierdec(const std::string& path, std::uint64_t seed, std::int64_t z = 512, std::int64_t units = 64,
-                                 std::int64_t classes = 90) {
+                                 std::int64_t classes = 90, const std::string& sampling_temperature = "") {
     photong::Rng rng(seed);
     photong::SafetensorsWriter w;
     const std::string hl = "decoder/hierarchical_level_0", cd = "core_decoder/decoder";
@@ -68,6 +69,7 @@ inline void write_random_hierdec(const std::string& path, std::uint64_t seed, st
     w.add(cd + "/output_projection/kernel", random_tensor({units, classes}, 1.0f, rng));
     w.add(cd + "/output_projection/bias", random_tensor({classes}, 0.5f, rng));
     w.set_metadata("source", "random (tests/random_pipeline_weights.hpp)");
+    if (!sampling_temperature.empty()) w.set_metadata("sampling_temperature", sampling_temperature);
     w.write(path);
 }
 

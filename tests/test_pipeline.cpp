@@ -289,3 +289,39 @@ TEST_CASE("pipeline - bad input (missing files or swapped kinds or latent size m
     CHECK_THROWS_AS(pipeline().generate(std::string("/nonexistent/photo.png"), GenerateOptions{}), photong::Error);
     CHECK_THROWS_AS(pipeline().generate(weights().melody, GenerateOptions{}), photong::Error);  // not an image
 }
+
+TEST_CASE("pipeline - the melody file's sampling_temperature is the default temperature; an option overrides it") {
+    if (!have_inputs()) return;
+    CHECK(pipeline().default_temperature() == doctest::Approx(photong::kPhotongTemperature));
+    const GenerateResult plain = pipeline().generate(chelsea(), GenerateOptions{});
+    CHECK(plain.temperature == photong::kPhotongTemperature);
+
+    const std::string hot = photong_test::temp_path("pipeline_hierdec_t125.safetensors");
+    photong_test::write_random_hierdec(hot, 2026 + 4, 512, 64, 90, "1.25");  // the same weights as weights_dir()'s
+    PipelineWeights w = weights();
+    w.melody = hot;
+    const Pipeline p(w);
+    CHECK(p.default_temperature() == 1.25f);
+    GenerateOptions o;
+    o.seed = 3;
+    const GenerateResult by_default = p.generate(chelsea(), o);
+    CHECK(by_default.temperature == 1.25f);
+    o.temperature = 1.25f;
+    check_same(by_default, pipeline().generate(chelsea(), o));  // same weights, explicit 1.25: same melody
+    o.temperature = 0.5f;
+    const GenerateResult overridden = p.generate(chelsea(), o);
+    CHECK(overridden.temperature == 0.5f);
+    check_same(overridden, pipeline().generate(chelsea(), o));
+
+    for (const char* bad : {"abc", "0", "-1", "nan", "11", "1.0x"}) {
+        const std::string path = photong_test::temp_path("pipeline_hierdec_bad_t.safetensors");
+        photong_test::write_random_hierdec(path, 5, 512, 64, 90, bad);
+        w.melody = path;
+        try {
+            Pipeline q(w);
+            FAIL("sampling_temperature '" << bad << "' was accepted");
+        } catch (const photong::Error& e) {
+            CHECK(std::string(e.what()).find("sampling_temperature") != std::string::npos);
+        }
+    }
+}

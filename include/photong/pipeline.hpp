@@ -1,7 +1,8 @@
 // photong/pipeline.hpp — image -> 16-bar melody with chords: Photong's whole pipeline, the public entry point.
 //
 //   image ──InceptionV3 (no top)──► z_img (1, 8, 8, 2048)
-//   z_img ──embedding bridge──► z (1, 512) ──K copies──► HierarchicalLstmDecoder (temperature 0.5)
+//   z_img ──embedding bridge──► z (1, 512) ──K copies──► HierarchicalLstmDecoder (temperature 0.5, or the
+//         melody file's sampling_temperature: recommended_temperature)
 //         ──► K × 256 event classes ──► notes at 120 qpm ──rank──► one melody ──touch-up──► notes + chords
 //   z_img ──arousal bridge──► a ──► tempo T(a) ∈ [52.14, 187.86] BPM
 //   z_img ──valence bridge──► v ──► major iff v ≥ 0.5
@@ -52,6 +53,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -99,7 +101,9 @@ struct GenerateOptions {
     };
 
     std::uint64_t seed = 0;     ///< seeds the decoder's sampling and the touch-up (see the header comment)
-    float temperature = 0.5f;   ///< softmax temperature, >= 0 (0 = greedy); Photong decodes at 0.5
+    /// Softmax temperature, >= 0 (0 = greedy). Unset: the melody file's recommended temperature
+    /// (`__metadata__.sampling_temperature`), else Photong's 0.5 (Pipeline::default_temperature()).
+    std::optional<float> temperature;
     int variations = 1;         ///< K, 1..kMaxVariations: melodies decoded from z as one batch
     Rank rank = Rank::First;    ///< how the variation is chosen
     /// Use the Valdez–Mehrabian colour baseline (colour_affect.hpp, default ColourStats) for arousal
@@ -131,6 +135,7 @@ struct GenerateResult {
     std::vector<Note> melody;   ///< touched-up melody, channel 0 (steps, ticks at 480 per quarter, seconds at bpm)
     std::vector<Note> chords;   ///< one chord (four notes) per bar at most, channel 1
     double bpm = 120;           ///< T(arousal)
+    float temperature = 0.5f;   ///< the decoder's temperature, as given or the default
     double valence = 0.5, arousal = 0.5;  ///< in [0, 1], from the bridges or the colour baseline
     bool colour_affect = false; ///< true when valence/arousal came from the colour baseline
     Key key;                    ///< tonic = first note's pitch class; major iff valence >= 0.5
@@ -193,7 +198,7 @@ public:
     explicit Pipeline(const PipelineWeights& w)
         : inception_((pipeline_detail::require_file(w.inception, "inception"), w.inception)),
           embedding_(load_bridge(w.embedding, BridgeKind::Embedding)),
-          decoder_(load_decoder(w.melody, encoding_)) {
+          decoder_(load_decoder(w.melody, encoding_, default_temperature_)) {
         require(embedding_->output_size() == decoder_->z_size(), "the embedding bridge's output is not the melody decoder's latent size",
                 {w.embedding, "output", std::to_string(decoder_->z_size()) + " (z of " + w.melody + ")", std::to_string(embedding_->output_size())});
         if (!w.arousal.empty()) arousal_ = load_bridge(w.arousal, BridgeKind::Arousal);
@@ -213,6 +218,8 @@ public:
     /// True when both the arousal and the valence bridges are loaded (generate() without colour_affect works).
     bool has_affect_bridges() const { return arousal_ && valence_; }
     std::int64_t z_size() const { return decoder_->z_size(); }
+    /// The temperature used when GenerateOptions::temperature is unset (see recommended_temperature).
+    float default_temperature() const { return default_temperature_; }
     const MelodyEncoding& encoding() const { return encoding_; }
 
     /// The whole pipeline on a decoded image. Deterministic for (image, weights, options); thread-safe.
@@ -242,7 +249,8 @@ public:
         Tensor batch({std::int64_t(K), Z});
         for (int k = 0; k < K; ++k) std::copy_n(r.latent.data(), Z, batch.data() + std::int64_t(k) * Z);
         Rng rng(options.seed);
-        const DecodeResult decoded = decoder_->decode(batch, kBars, kStepsPerBar, options.temperature, &rng);
+        r.temperature = options.temperature.value_or(default_temperature_);
+        const DecodeResult decoded = decoder_->decode(batch, kBars, kStepsPerBar, r.temperature, &rng);
 
         MetricOptions mo;
         mo.steps_per_bar = kStepsPerBar;
@@ -286,8 +294,8 @@ private:
     void check(const GenerateOptions& o) const {
         require(o.variations >= 1 && o.variations <= GenerateOptions::kMaxVariations, "variations out of range",
                 {"", "GenerateOptions::variations", "1.." + std::to_string(GenerateOptions::kMaxVariations), std::to_string(o.variations)});
-        require(std::isfinite(o.temperature) && o.temperature >= 0, "temperature must be a finite number >= 0",
-                {"", "GenerateOptions::temperature", ">= 0", std::to_string(o.temperature)});
+        require(!o.temperature || (std::isfinite(*o.temperature) && *o.temperature >= 0), "temperature must be a finite number >= 0",
+                {"", "GenerateOptions::temperature", ">= 0", o.temperature ? std::to_string(*o.temperature) : ""});
         require(o.colour_affect || has_affect_bridges(),
                 "no arousal/valence bridges were loaded: give their files or set colour_affect (the colour baseline)",
                 {"", arousal_ ? "valence" : "arousal", "a loaded bridge or colour_affect", "(none)"});
@@ -308,7 +316,7 @@ private:
         return m;
     }
 
-    static std::unique_ptr<HierarchicalLstmDecoder> load_decoder(const std::string& path, MelodyEncoding& enc) {
+    static std::unique_ptr<HierarchicalLstmDecoder> load_decoder(const std::string& path, MelodyEncoding& enc, float& temperature) {
         pipeline_detail::require_file(path, "melody");
         const SafetensorsFile file(path);
         const std::string key = "decoder/hierarchical_level_0/initial_state/kernel";
@@ -316,16 +324,18 @@ private:
         enc.min_pitch = pipeline_detail::metadata_pitch(file, "converter_minPitch", enc.min_pitch);
         enc.max_pitch = pipeline_detail::metadata_pitch(file, "converter_maxPitch", enc.max_pitch);
         enc.validate();
+        temperature = recommended_temperature(file);
         auto d = std::make_unique<HierarchicalLstmDecoder>(file);
         require(d->classes() == enc.num_classes(), "the decoder's event classes do not match the melody encoding",
                 {path, "core_decoder/decoder/output_projection/kernel", std::to_string(enc.num_classes()), std::to_string(d->classes())});
         return d;
     }
 
-    // Declaration order is construction order: the decoder fills encoding_ while loading.
+    // Declaration order is construction order: the decoder fills encoding_ and default_temperature_ while loading.
     InceptionV3 inception_;
     std::unique_ptr<BridgeModel> embedding_;
     MelodyEncoding encoding_;
+    float default_temperature_ = kPhotongTemperature;
     std::unique_ptr<HierarchicalLstmDecoder> decoder_;
     std::unique_ptr<BridgeModel> arousal_, valence_;  // null when not given (colour_affect only)
 };

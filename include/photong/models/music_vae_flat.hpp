@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,24 @@ struct DecodeResult {
     std::vector<std::vector<int>> events;
     Tensor logits;
 };
+
+/// Photong's sampling temperature (the paper decodes Magenta's model at 0.5).
+constexpr float kPhotongTemperature = 0.5f;
+
+/// The softmax temperature a melody model's file recommends in `__metadata__.sampling_temperature`
+/// (a number in (0, 10]), or `fallback` when it names none. A model may carry one because how sharply it
+/// predicts decides what a temperature does: an under-trained model spreads its note-on probability over
+/// many pitches, so at 0.5 the hold class takes nearly all of the mass and the melody falls silent.
+/// A malformed value throws photong::Error naming the file.
+inline float recommended_temperature(const SafetensorsFile& file, float fallback = kPhotongTemperature) {
+    const std::string text = file.metadata_or("sampling_temperature", "");
+    if (text.empty()) return fallback;
+    char* end = nullptr;
+    const float t = std::strtof(text.c_str(), &end);
+    require(end != text.c_str() && *end == '\0' && std::isfinite(t) && t > 0 && t <= 10, "bad sampling temperature in metadata",
+            {file.path(), "__metadata__.sampling_temperature", "a number in (0, 10]", text});
+    return t;
+}
 
 namespace music_vae_detail {
 
