@@ -16,8 +16,9 @@ Method (../shared/seeds/photong.md, "Bridging models"; the paper gives the kind 
   (the paper's "two most extreme classes"); valence: binary, positive iff > 0.5 (the paper's split);
 - class imbalance: per-sample weights N / (2 N_class) in the binary cross-entropy (no resampling);
 - network: Conv2D 1x1 2048->32 relu, GlobalAveragePooling2D, Dropout 0.3, Dense 1 sigmoid. The inputs are
-  standardised per channel with the training set's mean / std, and that affine map is folded into the exported
-  convolution kernel and bias, so the file takes raw mixed10 maps;
+  centred per channel with the training set's mean and divided by one overall std (per-channel stds saturated
+  photographs: see fit), and that affine map is folded into the exported convolution kernel and bias, so the
+  file takes raw mixed10 maps;
 - AdamW (weight decay), mini-batches, early stopping on the validation loss of a stratified inner split;
 - 5-fold stratified cross-validation over all 583 images (arousal stratified by its six classes, valence by its
   binary label). The arousal model trains on the extreme classes of the training folds and is scored on the extreme
@@ -43,9 +44,9 @@ import safetensors_io  # noqa: E402
 
 SEED = 20261122
 FOLDS = 5
-CONFIG = dict(filters=32, dropout=0.3, lr=1e-3, weight_decay=0.05, batch_size=32, max_epochs=150, patience=25,
+CONFIG = dict(filters=32, dropout=0.3, lr=1e-3, weight_decay=0.05, batch_size=32, max_epochs=150, patience=25, standardise="global",
               inner_val_fraction=0.2, optimizer="AdamW", loss="class-weighted binary cross-entropy (N / (2 N_class))",
-              input_standardisation="per-channel mean/std of the training images, folded into the conv kernel/bias")
+              input_standardisation="per-channel mean, one overall std (standardise=global) of the training images, folded into the conv kernel/bias")
 INPUT_SHAPE = [8, 8, 2048]
 
 
@@ -152,7 +153,14 @@ def fit(X, y, train_idx, val_idx, cfg, seed, epochs=None):
     gen = np.random.default_rng(seed)
     Xtr = X[train_idx]
     mu = Xtr.reshape(-1, X.shape[-1]).mean(axis=0)
-    sd = Xtr.reshape(-1, X.shape[-1]).std(axis=0) + 1e-3
+    flat = Xtr.reshape(-1, X.shape[-1])
+    if cfg.get("standardise", "global") == "channel":
+        sd = flat.std(axis=0) + 1e-3
+    else:
+        # One scale for all channels. Per-channel scales blew up on photographs: half of the channels barely
+        # vary over BASS's two-colour silhouettes (median std 0.005, many exactly 0), so a photo's ordinary
+        # activations became z-scores of several hundred there and every photo came out at p = 0 or 1.
+        sd = np.full(X.shape[-1], flat.std(), dtype=np.float32)
     mu_t, sd_t = torch.from_numpy(mu), torch.from_numpy(sd)
     Xt = (torch.from_numpy(Xtr) - mu_t) / sd_t
     yt = torch.from_numpy(y[train_idx].astype(np.float32))
