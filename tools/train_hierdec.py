@@ -556,6 +556,10 @@ def build_metadata(args, sizes, hp, data_path, data_meta, state):
             "exported_dtype": "float16" if args.fp16 else "float32"}
     if state.get("init_from"):
         meta["initialised_from"] = state["init_from"]
+    if args.sampling_temperature is not None:
+        if not (0 < args.sampling_temperature <= 10):
+            raise SystemExit("--sampling-temperature must be in (0, 10]")
+        meta["sampling_temperature"] = repr(args.sampling_temperature)
     meta.update({k: str(v) for k, v in sizes.items()})
     meta.update({"hparam_" + k: repr(v) for k, v in hp.items()})
     for k, v in (data_meta or {}).items():
@@ -593,6 +597,10 @@ def main(argv=None):
     ap.add_argument("--export", default=None, help="write Magenta-named safetensors here at the end")
     ap.add_argument("--export-only", action="store_true", help="load OUT_DIR/checkpoint.pt and export, no training")
     ap.add_argument("--fp16", action="store_true", help="export float16 tensors")
+    ap.add_argument("--sampling-temperature", type=float, default=None,
+                    help="record the temperature this model should be sampled at (metadata sampling_temperature, read by "
+                         "photong's recommended_temperature when the user names none); e.g. the one whose prior samples' "
+                         "note-ons per bar come closest to the data's (tools/eval_hierdec.py prints both)")
     hp0 = default_hparams()
     for k, v in hp0.items():
         ap.add_argument("--" + k.replace("_", "-"), type=float, default=v, help=f"magenta hparam (default {v})")
