@@ -41,7 +41,10 @@ forget_bias 1.0 at run time). Dense kernels are [in, out].
 Speed: Debian's python3-torch uses the system libblas.so.3; with netlib's reference BLAS a `--preset
 small` step at batch 64 costs ~390 CPU-seconds, with OpenBLAS ~42 (`apt-get install
 libopenblas0-pthread`, or unpack its .deb and set LD_LIBRARY_PATH to its openblas-pthread directory and
-OPENBLAS_NUM_THREADS to --threads). The tool warns when it finds the reference BLAS.
+OPENBLAS_NUM_THREADS to --threads). The tool warns when it finds the reference BLAS. On this 2-core machine
+one thread is faster than two: a `--preset cpu` step at batch 32 took 3.0 s with --threads 1 and
+OPENBLAS_NUM_THREADS=1, 6.0 s with 2 (the per-time-step products are too small to split; the threads only
+contend), and it leaves the second core free.
 
 Checkpoints (OUT_DIR/checkpoint.pt: model, Adam state, step, hparams, RNG states; written atomically
 every --checkpoint-every steps, at the end, on SIGTERM/SIGINT and at --max-minutes) make --resume
