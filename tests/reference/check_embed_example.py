@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
@@ -30,19 +29,8 @@ import safetensors_io  # noqa: E402
 
 SKIMAGE = "/usr/lib/python3/dist-packages/skimage/data"
 PHOTOS = ["chelsea.png", "coffee.png", "astronaut.png"]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def run(prog, *args):
-    env = dict(os.environ)
-    env.setdefault("PHOTONG_NUM_THREADS", "1")
-    return subprocess.run([prog, *args], capture_output=True, text=True, timeout=300, env=env)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_checks import check, failures, run  # noqa: E402,F401
 
 
 def embed(prog, label, *args):

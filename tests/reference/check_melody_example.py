@@ -15,23 +15,12 @@ Exit 0 when all hold.
 """
 import os
 import shutil
-import subprocess
 import sys
 
 import mido
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def run(prog, *args):
-    r = subprocess.run([prog, *args], capture_output=True, text=True, timeout=120)
-    return r
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_checks import check, failures, run  # noqa: E402,F401
 
 
 def check_file(path, max_seconds, label):

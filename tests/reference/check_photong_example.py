@@ -26,19 +26,8 @@ import sys
 import mido
 
 CHELSEA = "/usr/lib/python3/dist-packages/skimage/data/chelsea.png"
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def run(prog, *args):
-    env = dict(os.environ)
-    env.setdefault("PHOTONG_NUM_THREADS", "1")
-    return subprocess.run([prog, *args], capture_output=True, text=True, timeout=300, env=env)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_checks import check, failures, run  # noqa: E402,F401
 
 
 def tempo_bpm(path):

@@ -17,33 +17,22 @@ scene, so these are its four kinds in spirit):
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 import mido
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_checks import check, finish, run  # noqa: E402
+
 DATA = "/usr/lib/python3/dist-packages/skimage/data"
 PHOTOS = ["chelsea.png", "astronaut.png", "coffee.png", "rocket.jpg"]
 FILES = ["inception_v3", "bridge_embedding", "bridge_arousal", "bridge_valence", "hierdec_mel16_photong"]
 NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def run(prog, *args):
-    env = dict(os.environ)
-    env.setdefault("PHOTONG_NUM_THREADS", "2")
-    return subprocess.run([prog, *args], capture_output=True, text=True, timeout=300, env=env)
 
 
 def generate(photong, wdir, image, out, *extra):
-    r = run(photong, image, "-o", out, "--weights-dir", wdir, "--json", *extra)
+    r = run(photong, image, "-o", out, "--weights-dir", wdir, "--json", *extra, threads="2")
     check(r.returncode == 0, "%s %s: exit %d: %s" % (os.path.basename(image), " ".join(extra), r.returncode, r.stderr))
     return json.loads(r.stdout) if r.returncode == 0 else None
 
@@ -109,11 +98,7 @@ def main(argv):
           "colour affect: saturation x1.6 gave %.2f BPM, x0.4 gave %.2f" % (res[("high", "colour")], res[("low", "colour")]))
     print("coffee saturation x0.4 / x1.6: colour baseline %.2f / %.2f BPM; arousal bridge %.2f / %.2f BPM (not asserted)"
           % (res[("low", "colour")], res[("high", "colour")], res[("low", "bridges")], res[("high", "bridges")]))
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    print("all shipped-weights photong checks passed")
-    return 0
+    return finish("shipped-weights photong")
 
 
 if __name__ == "__main__":

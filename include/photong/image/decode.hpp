@@ -12,23 +12,16 @@
 #include <vector>
 
 #include "photong/core/error.hpp"
+#include "photong/image/stb_warnings.hpp"
 
 #ifndef PHOTONG_STB_IMAGE_PROVIDED
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_NO_STDIO  // photong reads files itself, so errors name the file and limits apply first
 #define STBI_MAX_DIMENSIONS (1 << 20)
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#endif
+PHOTONG_STB_WARNINGS_OFF
 #include <stb/stb_image.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+PHOTONG_STB_WARNINGS_ON
 #endif
 
 namespace photong {

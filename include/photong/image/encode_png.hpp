@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "photong/core/error.hpp"
+#include "photong/image/stb_warnings.hpp"
 #include "photong/core/file_io.hpp"
 #include "photong/image/decode.hpp"
 
@@ -17,16 +18,9 @@
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBI_WRITE_NO_STDIO  // bytes come back through a callback and photong writes the file itself
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#endif
+PHOTONG_STB_WARNINGS_OFF
 #include <stb/stb_image_write.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+PHOTONG_STB_WARNINGS_ON
 #endif
 
 namespace photong {

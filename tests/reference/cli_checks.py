@@ -1,0 +1,29 @@
+"""Shared by the example-program checks (check_*_example.py, check_photong_shipped.py): a failure list that
+collects every failed check instead of stopping at the first, and a runner for the program under test."""
+import os
+import subprocess
+
+failures = []
+
+
+def check(cond, what):
+    """Records `what` as a failure (and prints it) unless `cond` holds."""
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def run(prog, *args, threads="1", timeout=300):
+    """Runs `prog args...` capturing text output; PHOTONG_NUM_THREADS defaults to `threads`."""
+    env = dict(os.environ)
+    env.setdefault("PHOTONG_NUM_THREADS", threads)
+    return subprocess.run([prog, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def finish(name):
+    """Prints the summary and returns the exit status: 0 when every check held."""
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        return 1
+    print("all %s checks passed" % name)
+    return 0
