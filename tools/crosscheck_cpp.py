@@ -61,13 +61,6 @@ def make_synthetic(path, n_train, n_val, seed=0, steps=256):
     print(f"wrote {path}: {n_train} train, {n_val} val synthetic melodies of {steps} steps")
 
 
-def model_from_magenta(w, th):
-    """HierdecVAE (float64) from Magenta-named tensors: the inverse of train_hierdec.magenta_tensors."""
-    model = th.HierdecVAE(**th.sizes_from_tensors(w)).double()
-    th.load_magenta_tensors(model, w)
-    return model
-
-
 def greedy_decode(model, z, bars):
     """Greedy hierarchical decode of z [B, z]: returns events [B, T] (int64) and logits [B, T, C]."""
     import torch
@@ -170,7 +163,7 @@ def main(argv=None):
     else:
         weights = args.weights
         w, meta = safetensors_io.load(weights)
-        model = model_from_magenta(w, th)
+        model = th.model_from_tensors(w, dtype=torch.float64)
         back = th.magenta_tensors(model)
         rt = max(float(np.abs(back[k] - w[k].astype(np.float64)).max()) for k in w)
         if set(back) != set(w):
@@ -185,7 +178,7 @@ def main(argv=None):
                 prm.add_((torch.rand(prm.shape, generator=g, dtype=torch.float64) * 2 - 1).to(prm.dtype) * args.perturb)
         weights = os.path.join(work, "export_perturbed_fp32.safetensors")
         th.export(model, weights, False, {"model": "music_vae", "source": f"tools/crosscheck_cpp.py --perturb {args.perturb:g}"})
-        model = model_from_magenta(safetensors_io.load(weights)[0], th)  # exactly the values the C++ reads
+        model = th.model_from_tensors(safetensors_io.load(weights)[0], weights, torch.float64)  # exactly the values the C++ reads
         label += f"; weights perturbed by uniform noise of scale {args.perturb:g}"
     model = model.to(getattr(torch, args.torch_dtype)).eval()
 

@@ -48,7 +48,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "weights"))
 import melody_stats  # noqa: E402
 import safetensors_io  # noqa: E402
-from train_hierdec import BARS, CLASSES, PRESETS, SEQ_LEN, STEPS_PER_BAR, HierdecVAE  # noqa: E402
+from train_hierdec import BARS, CLASSES, PRESETS, SEQ_LEN, STEPS_PER_BAR, HierdecVAE, model_from_tensors  # noqa: E402
 
 
 # ---------------------------------------------------------------- decoding
@@ -132,12 +132,10 @@ def prior_samples(model, count, temperature, batch, seed):
 
 def load_checkpoint(path):
     """A training checkpoint (.pt), or an exported Magenta-named .safetensors file (the shipped weights): the
-    latter is read back by train_hierdec.load_magenta_tensors and described by its metadata."""
+    latter is read back by train_hierdec.model_from_tensors and described by its metadata."""
     if path.endswith(".safetensors"):
-        import train_hierdec
         tensors, meta = safetensors_io.load(path)
-        model = HierdecVAE(**train_hierdec.sizes_from_tensors(tensors))
-        train_hierdec.load_magenta_tensors(model, tensors, path)
+        model = model_from_tensors(tensors, path)
         model.eval()
         state = {"step": int(meta.get("steps_trained", "0")), "train_seconds": float(meta.get("training_seconds", "0"))}
         return model, {"state": state, "sizes": model.sizes, "preset": meta.get("preset"), "seed": meta.get("seed"),

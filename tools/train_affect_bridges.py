@@ -152,9 +152,9 @@ def fit(X, y, train_idx, val_idx, cfg, seed, epochs=None):
     torch.manual_seed(seed)
     gen = np.random.default_rng(seed)
     Xtr = X[train_idx]
-    mu = Xtr.reshape(-1, X.shape[-1]).mean(axis=0)
     flat = Xtr.reshape(-1, X.shape[-1])
-    if cfg.get("standardise", "global") == "channel":
+    mu = flat.mean(axis=0)
+    if cfg["standardise"] == "channel":
         sd = flat.std(axis=0) + 1e-3
     else:
         # One scale for all channels. Per-channel scales blew up on photographs: half of the channels barely
@@ -205,17 +205,21 @@ def predict(model, norm, X):
         return torch.sigmoid(model(x)).numpy().astype(np.float64)
 
 
-def export_tensors(model, norm):
-    """Keras-layout tensors with the standardisation folded into the 1x1 conv: z = (x - mu) / sd,
-    z K + b = x (K / sd) + (b - (mu / sd) K)."""
+def folded_conv(conv, norm):
+    """The 1x1 conv `conv` (a torch Linear over channels, trained on z = (x - mu) / sd) as Keras-layout tensors
+    that take raw x: z K + b = x (K / sd) + (b - (mu / sd) K)."""
     mu, sd = [a.astype(np.float64) for a in norm]
-    K = model.conv.weight.detach().numpy().astype(np.float64).T  # [cin, filters]
-    b = model.conv.bias.detach().numpy().astype(np.float64)
+    K = conv.weight.detach().numpy().astype(np.float64).T  # [cin, filters]
+    b = conv.bias.detach().numpy().astype(np.float64)
     Kf = K / sd[:, None]
-    bf = b - (mu / sd) @ K
+    return {"conv2d/kernel": Kf.reshape(1, 1, *Kf.shape).astype(np.float32),  # HWIO
+            "conv2d/bias": (b - (mu / sd) @ K).astype(np.float32)}
+
+
+def export_tensors(model, norm):
+    """Keras-layout tensors with the standardisation folded into the 1x1 conv (folded_conv)."""
     return {
-        "conv2d/kernel": Kf.reshape(1, 1, *Kf.shape).astype(np.float32),  # HWIO
-        "conv2d/bias": bf.astype(np.float32),
+        **folded_conv(model.conv, norm),
         "dense/kernel": model.dense.weight.detach().numpy().T.astype(np.float32).copy(),  # [in, out]
         "dense/bias": model.dense.bias.detach().numpy().astype(np.float32).copy(),
     }

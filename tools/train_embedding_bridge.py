@@ -48,7 +48,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "weights"))
 import safetensors_io  # noqa: E402
 import train_hierdec as th  # noqa: E402
-from train_affect_bridges import numpy_forward  # noqa: E402
+from train_affect_bridges import folded_conv, numpy_forward  # noqa: E402
 
 SEED = 20261202
 INPUT_SHAPE = [8, 8, 2048]
@@ -116,7 +116,8 @@ def major_share(path):
 
 
 def melody_side(data_path, pop909_dir, per_song, melody_weights, threads):
-    """POP909 windows -> (mu [N, z], valence [N], arousal [N], song [N], split [N] 'train'/'val'), song labels."""
+    """POP909 windows -> (mu [N, z], valence [N], arousal [N], song [N], split [N] 'train'/'val'), song labels,
+    and the melody file's metadata."""
     t, meta = safetensors_io.load(data_path)
     songs = json.loads(meta["songs"])
     picked, labels = [], {}
@@ -133,10 +134,9 @@ def melody_side(data_path, pop909_dir, per_song, melody_weights, threads):
                 bpm = mean_tempo(os.path.join(d, name + ".mid"))
                 labels[name] = dict(bpm=bpm, arousal=arousal_from_tempo(bpm), valence=major_share(os.path.join(d, "key_audio.txt")))
             picked += [(split, int(r), name) for r in take]
-    weights, _ = safetensors_io.load(melody_weights)
+    weights, melody_meta = safetensors_io.load(melody_weights)
     torch.set_num_threads(threads)
-    model = th.HierdecVAE(**th.sizes_from_tensors(weights))
-    th.load_magenta_tensors(model, weights, melody_weights)
+    model = th.model_from_tensors(weights, melody_weights)
     model.eval()
     mus = []
     with torch.no_grad():
@@ -148,7 +148,7 @@ def melody_side(data_path, pop909_dir, per_song, melody_weights, threads):
     mu = np.concatenate(mus).astype(np.float32)
     names = [n for _, _, n in picked]
     return (mu, np.array([labels[n]["valence"] for n in names]), np.array([labels[n]["arousal"] for n in names]),
-            np.array(names), np.array([s for s, _, _ in picked]), labels)
+            np.array(names), np.array([s for s, _, _ in picked]), labels, melody_meta)
 
 
 # ---- clusters and the paper's training -------------------------------------------------------------------------
@@ -208,12 +208,8 @@ class EmbeddingBridge(torch.nn.Module):
 
 
 def export_tensors(model, norm):
-    mu, sd = [a.astype(np.float64) for a in norm]
-    K = model.conv.weight.detach().numpy().astype(np.float64).T  # [cin, filters]
-    b = model.conv.bias.detach().numpy().astype(np.float64)
     kern = lambda lin: lin.weight.detach().numpy().T.astype(np.float32).copy()  # noqa: E731  [in, out]
-    return {"conv2d/kernel": (K / sd[:, None]).reshape(1, 1, *K.shape).astype(np.float32),
-            "conv2d/bias": (b - (mu / sd) @ K).astype(np.float32),
+    return {**folded_conv(model.conv, norm),
             "dense/kernel": kern(model.dense), "dense/bias": model.dense.bias.detach().numpy().astype(np.float32),
             "dense_1/kernel": kern(model.out), "dense_1/bias": model.out.bias.detach().numpy().astype(np.float32)}
 
@@ -289,7 +285,7 @@ def main(argv=None):
     n_img = ti["features"].shape[0]
     X = ti["features"].astype(np.float32).reshape(n_img, -1, INPUT_SHAPE[2])
     img_v, img_a = (ti["valence"].astype(np.float64) - 1) / 8, (ti["arousal"].astype(np.float64) - 1) / 8
-    Y, mel_v, mel_a, mel_song, mel_split, song_labels = melody_side(args.data, args.pop909, args.per_song, args.melody, args.threads)
+    Y, mel_v, mel_a, mel_song, mel_split, song_labels, mmeta = melody_side(args.data, args.pop909, args.per_song, args.melody, args.threads)
     print(f"images {n_img}; melody windows {len(Y)} from {len(song_labels)} POP909 songs "
           f"({int((mel_split == 'train').sum())} train, {int((mel_split == 'val').sum())} val)", flush=True)
     bpms = np.array([v["bpm"] for v in song_labels.values()])
@@ -373,7 +369,6 @@ def main(argv=None):
           f"validation melodies {res['latent_norm_mean_val_melodies']:.2f}")
     print(f"  training MSE epoch 1 {history[0]:.5f}, epoch {len(history)} {history[-1]:.5f}; export vs torch max |diff| {export_diff:.2e}")
 
-    _, mmeta = safetensors_io.load(args.melody)
     metadata = {
         "model": "bridge", "bridge": "embedding", "input_shape": json.dumps(INPUT_SHAPE), "architecture": json.dumps(spec),
         "format": "include/photong/models/bridges.hpp (Keras layout: conv kernel HWIO, dense [in,out]); F32",

@@ -301,6 +301,14 @@ def sizes_from_tensors(tensors):
             "z_size": tensors["encoder/mu/bias"].shape[0]}
 
 
+def model_from_tensors(tensors, source="weights", dtype=torch.float32):
+    """HierdecVAE of `dtype` sized by and holding Magenta-named tensors (sizes_from_tensors + load_magenta_tensors);
+    the values are cast once, to `dtype`, so float64 keeps them exactly."""
+    model = HierdecVAE(**sizes_from_tensors(tensors)).to(dtype)
+    load_magenta_tensors(model, tensors, source)
+    return model
+
+
 def export(model, path, fp16, meta):
     tensors = magenta_tensors(model)
     dtype = np.float16 if fp16 else np.float32
@@ -431,8 +439,7 @@ def self_test():
             want_shapes[cell + "/kernel"] = [(CLASSES if k == 0 else 2 * e) + e, 4 * e]
             want_shapes[cell + "/bias"] = [4 * e]
     # --init-from reads an export back: the inverse must rebuild every parameter exactly (float64 here).
-    back = HierdecVAE(**sizes_from_tensors(w)).double()
-    load_magenta_tensors(back, w, "self-test export")
+    back = model_from_tensors(w, "self-test export", torch.float64)
     with torch.no_grad():  # torch splits the bias in two (b_ih + b_hh), so compare what the model computes
         outs_back = back(ev, torch.zeros(3, model.sizes["z_size"], dtype=torch.float64))
     err = max(float((a - b).abs().max()) for a, b in zip(outs_back, (logits, mu, sigma)))
@@ -636,7 +643,7 @@ def main(argv=None):
         state.update(ckpt["state"])
         if not args.export_only and ckpt["data"] != os.path.abspath(args.data):
             print(f"warning: resuming on {args.data}, checkpoint trained on {ckpt['data']}", flush=True)
-    init = None
+    init_tensors = None
     if args.init_from:
         if ckpt:
             ap.error("--init-from and --resume/--export-only exclude each other")
@@ -646,11 +653,10 @@ def main(argv=None):
         state["step"] = int(init_meta.get("steps_trained", "0"))
         state["train_seconds"] = float(init_meta.get("training_seconds", "0"))
         state["init_from"] = "%s (step %d)" % (os.path.basename(args.init_from), state["step"])
-        init = (init_tensors, init_meta)
     torch.manual_seed(args.seed)
     model = HierdecVAE(**sizes)
-    if init:
-        load_magenta_tensors(model, init[0], args.init_from)
+    if init_tensors is not None:
+        load_magenta_tensors(model, init_tensors, args.init_from)
         print(f"init from {args.init_from}: {sizes}, continuing at step {state['step']}", flush=True)
     device = torch.device(args.device)
     if ckpt:
