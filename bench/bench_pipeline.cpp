@@ -1,6 +1,6 @@
 // bench_pipeline — Photong end to end on the CPU: an image file in memory (decoded once) -> InceptionV3
-// features -> bridges -> hierarchical MusicVAE decode at temperature 0.5 -> touch-up -> MIDI bytes, with
-// the shipped weights in weights/ (or $PHOTONG_BENCH_WEIGHTS_DIR). Arg = variations decoded as one batch
+// features -> bridges -> hierarchical MusicVAE decode at the melody file's default temperature -> touch-up ->
+// MIDI bytes, with the shipped weights in weights/ (or $PHOTONG_BENCH_WEIGHTS_DIR). Arg = variations decoded as one batch
 // (1 and 8; photong --variations K). Stages are timed too, so the split is visible: features, decode.
 // Skips (an error state, no numbers) when any of the five weight files is missing.
 #include <chrono>

@@ -233,9 +233,10 @@ int main(int argc, char** argv) {
     std::string soundfont;
     if (!wav_path.empty()) {  // before any work: a missing renderer is the user's to fix, not a surprise at the end
         soundfont = find_soundfont();
-        if (!on_path("fluidsynth") || soundfont.empty()) {
+        const bool have_fluidsynth = on_path("fluidsynth");
+        if (!have_fluidsynth || soundfont.empty()) {
             std::fprintf(stderr, "photong: --wav needs %s (Debian: sudo apt-get install fluidsynth fluid-soundfont-gm%s)\n",
-                         !on_path("fluidsynth") ? "the fluidsynth program" : "a General MIDI soundfont",
+                         !have_fluidsynth ? "the fluidsynth program" : "a General MIDI soundfont",
                          std::getenv("PHOTONG_SOUNDFONT") ? "; PHOTONG_SOUNDFONT names a missing file" : "");
             return 1;
         }

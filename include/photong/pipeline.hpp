@@ -135,7 +135,7 @@ struct GenerateResult {
     std::vector<Note> melody;   ///< touched-up melody, channel 0 (steps, ticks at 480 per quarter, seconds at bpm)
     std::vector<Note> chords;   ///< one chord (four notes) per bar at most, channel 1
     double bpm = 120;           ///< T(arousal)
-    float temperature = 0.5f;   ///< the decoder's temperature, as given or the default
+    float temperature = kPhotongTemperature;  ///< the decoder's temperature, as given or the default
     double valence = 0.5, arousal = 0.5;  ///< in [0, 1], from the bridges or the colour baseline
     bool colour_affect = false; ///< true when valence/arousal came from the colour baseline
     Key key;                    ///< tonic = first note's pitch class; major iff valence >= 0.5

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "photong/core/error.hpp"
-#include "photong/image/stb_warnings.hpp"
 #include "photong/core/file_io.hpp"
 #include "photong/image/decode.hpp"
+#include "photong/image/stb_warnings.hpp"
 
 #ifndef PHOTONG_STB_IMAGE_WRITE_PROVIDED
 #define STB_IMAGE_WRITE_STATIC
