@@ -7,11 +7,13 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "photong/core/error.hpp"
+#include "photong/image/jpeg_guard.hpp"
 #include "photong/image/stb_warnings.hpp"
 
 #ifndef PHOTONG_STB_IMAGE_PROVIDED
@@ -46,6 +48,27 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const st
     require(size > 0, "image file is empty", {name});
     require(size <= limits.max_file_bytes, "image file is too large", {name, "", "<= " + std::to_string(limits.max_file_bytes) + " bytes", std::to_string(size) + " bytes"});
     require(size <= std::size_t(INT32_MAX), "image file is too large for the decoder", {name});
+    // The size the header declares, checked against the limit before stb parses a byte: stb refuses
+    // some huge sizes itself but then reports only "unknown image type" (each format's failure
+    // overwrites the last), which names nothing. JPEG: jpeg_guard.hpp also refuses bad Huffman tables.
+    const JpegSegments jpeg = check_jpeg_huffman_tables(bytes, size, name);
+    std::uint64_t declared_w = 0, declared_h = 0;
+    bool declared = true;
+    auto be32 = [&](std::size_t at) { return std::uint64_t(bytes[at]) << 24 | std::uint64_t(bytes[at + 1]) << 16 | std::uint64_t(bytes[at + 2]) << 8 | bytes[at + 3]; };
+    if (jpeg.has_frame) {
+        declared_w = jpeg.width, declared_h = jpeg.height;
+    } else if (size >= 24 && std::memcmp(bytes, "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(bytes + 12, "IHDR", 4) == 0) {
+        declared_w = be32(16), declared_h = be32(20);
+    } else if (size >= 10 && (std::memcmp(bytes, "GIF87a", 6) == 0 || std::memcmp(bytes, "GIF89a", 6) == 0)) {
+        declared_w = bytes[6] | std::uint64_t(bytes[7]) << 8, declared_h = bytes[8] | std::uint64_t(bytes[9]) << 8;
+    } else {
+        declared = false;  // other formats: stb_info below, then the same limits
+    }
+    if (declared_w * declared_h > limits.max_pixels)  // both < 2^32: no overflow
+        throw Error("image has too many pixels", {name, "", "<= " + std::to_string(limits.max_pixels) + " pixels",
+                                                  std::to_string(declared_w) + "x" + std::to_string(declared_h) + " (declared by the file's header)"});
+    if (declared && (declared_w == 0 || declared_h == 0))
+        throw Error("image has zero size", {name, "", "width and height >= 1", std::to_string(declared_w) + "x" + std::to_string(declared_h) + " (declared by the file's header)"});
     int w = 0, h = 0, channels = 0;
     if (!stbi_info_from_memory(bytes, int(size), &w, &h, &channels))
         throw Error(std::string("not a readable image: ") + stbi_failure_reason(), {name});

@@ -1,0 +1,95 @@
+// photong/image/jpeg_guard.hpp — refuses JPEG files that would make stb_image 2.27 write out of bounds,
+// and reads the frame size a JPEG declares (for decode.hpp's pixel limit).
+//
+// Why: Debian 12's stb_image (v2.27) builds a Huffman table from the 16 code counts of a DHT segment
+// without checking that they add up to at most 256 symbols, and writes one byte per declared code
+// into a 257-byte array (stbi__build_huffman): a 40-byte file overruns the decoder's heap struct by
+// up to 3.8 KB. fuzz_image found it. Later stb releases reject such tables; until every platform
+// ships one, photong walks the JPEG's segments first, the way stb's decoder meets them, and refuses
+// any Huffman table with more than 256 codes — the JPEG standard's own limit (ITU T.81, B.2.4.2).
+//
+// The walk is a superset of stb's: header segments are skipped by their length, stray bytes between
+// markers are skipped (stb fails there or skips them), and entropy-coded data is scanned to the
+// first marker that is neither a stuffed 0xFF00 nor a restart marker. Every DHT segment stb could
+// parse is therefore checked; a well-formed JPEG walks identically in both, so none is refused.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "photong/core/error.hpp"
+
+namespace photong {
+
+/// What the walk saw: whether the bytes are a JPEG and the size its first frame header declares.
+struct JpegSegments {
+    bool is_jpeg = false;
+    bool has_frame = false;              ///< a start-of-frame segment was found
+    std::uint32_t width = 0, height = 0; ///< from that segment (before the decoder reads a pixel)
+};
+
+/// Throws photong::Error if the bytes are a JPEG (0xFF.. 0xD8 first) with a Huffman table that
+/// declares more than 256 codes. Other files and other JPEG faults are left to the decoder.
+inline JpegSegments check_jpeg_huffman_tables(const unsigned char* bytes, std::size_t size, const std::string& name) {
+    JpegSegments seen;
+    std::size_t pos = 0;
+    // stb accepts 0xFF fill bytes before any marker, the start-of-image marker included.
+    auto read_marker = [&](std::size_t& p) -> int {  // at an 0xFF: skips the fill, returns the marker or -1
+        while (p < size && bytes[p] == 0xFF) ++p;
+        return p < size ? int(bytes[p++]) : -1;
+    };
+    if (size < 2 || bytes[0] != 0xFF) return seen;
+    if (read_marker(pos) != 0xD8) return seen;  // not a JPEG: stb will try it as another format
+    seen.is_jpeg = true;
+    auto byte_at = [&](std::size_t p) -> unsigned { return p < size ? bytes[p] : 0u; };  // stb reads 0 past the end
+
+    while (pos < size) {
+        if (bytes[pos] != 0xFF) {  // a stray byte between segments
+            ++pos;
+            continue;
+        }
+        const int marker = read_marker(pos);
+        if (marker < 0 || marker == 0xD9) return seen;                 // end of file or of image
+        if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // markers without a length
+        const std::size_t length = (std::size_t(byte_at(pos)) << 8) | byte_at(pos + 1);
+        // SOF0..SOF15 but DHT (C4), JPG (C8) and DAC (CC): length, precision, height, width.
+        if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC && !seen.has_frame) {
+            seen.has_frame = true;
+            seen.height = (byte_at(pos + 3) << 8) | byte_at(pos + 4);
+            seen.width = (byte_at(pos + 5) << 8) | byte_at(pos + 6);
+        }
+        if (marker == 0xC4) {  // DHT: one or more tables of (class/id, 16 counts, symbols)
+            long left = long(length) - 2;
+            std::size_t p = pos + 2;
+            while (left > 0) {
+                unsigned codes = 0;
+                for (int i = 1; i <= 16; ++i) codes += byte_at(p + std::size_t(i));
+                if (codes > 256)
+                    throw Error("corrupt JPEG: a Huffman table declares more than 256 codes",
+                                {name, "DHT segment at byte " + std::to_string(pos - 2), "<= 256 codes", std::to_string(codes) + " codes"});
+                p += 17 + codes;
+                left -= long(17 + codes);
+            }
+        }
+        pos += length < 2 ? 2 : length;
+        if (marker == 0xDA) {  // start of scan: entropy-coded data runs to the next real marker
+            while (pos < size) {
+                if (bytes[pos] != 0xFF) {
+                    ++pos;
+                    continue;
+                }
+                std::size_t p = pos;
+                const int next = read_marker(p);
+                if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) {  // stuffed byte or restart marker
+                    pos = p;
+                    continue;
+                }
+                break;  // pos is at the 0xFF of the next segment's marker (or at the end)
+            }
+        }
+    }
+    return seen;
+}
+
+}  // namespace photong
