@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "photong/core/error.hpp"
@@ -54,6 +55,15 @@ public:
         size_ = buffer_.size();
 #endif
     }
+    /// Bytes already in memory (a download, a fuzzer's input, an embedded resource); `name` stands
+    /// for the path in error messages. The bytes are owned by this object.
+    MappedFile(std::string name, std::vector<unsigned char> bytes) : path_(std::move(name)), size_(bytes.size()) {
+#ifdef PHOTONG_HAVE_MMAP
+        owned_ = std::move(bytes);
+#else
+        buffer_ = std::move(bytes);
+#endif
+    }
     ~MappedFile() {
 #ifdef PHOTONG_HAVE_MMAP
         if (map_) ::munmap(const_cast<unsigned char*>(map_), size_);
@@ -64,7 +74,7 @@ public:
 
     const unsigned char* data() const {
 #ifdef PHOTONG_HAVE_MMAP
-        return map_;
+        return map_ ? map_ : owned_.data();
 #else
         return buffer_.data();
 #endif
@@ -77,6 +87,7 @@ private:
     std::size_t size_ = 0;
 #ifdef PHOTONG_HAVE_MMAP
     const unsigned char* map_ = nullptr;
+    std::vector<unsigned char> owned_;  ///< the bytes of the in-memory constructor
 #else
     std::vector<unsigned char> buffer_;
 #endif

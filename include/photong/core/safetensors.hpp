@@ -11,6 +11,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <map>
@@ -49,6 +50,10 @@ public:
     static constexpr std::uint64_t kMaxHeaderBytes = 100u << 20;
 
     explicit SafetensorsFile(const std::string& path) : file_(std::make_shared<MappedFile>(path)) { parse(); }
+    /// A file's bytes already in memory, checked exactly as a file on disk is; `name` stands for
+    /// the path in error messages.
+    SafetensorsFile(const std::string& name, std::vector<unsigned char> bytes)
+        : file_(std::make_shared<MappedFile>(name, std::move(bytes))) { parse(); }
 
     const std::string& path() const { return file_->path(); }
     const std::map<std::string, std::string>& metadata() const { return metadata_; }
@@ -79,7 +84,7 @@ public:
     /// Raw little-endian bytes of a tensor (valid while this object lives).
     const unsigned char* raw(const std::string& name) const { return data_begin_ + info(name).begin; }
 
-    /// Tensor converted to float, whatever its stored dtype.
+    /// Tensor converted to float, whatever its stored dtype (fixtures, integer data).
     Tensor load(const std::string& name) const {
         const TensorInfo& ti = info(name);
         Tensor t(ti.shape);
@@ -93,6 +98,30 @@ public:
         if (ti.shape != expected_shape)
             throw Error("tensor has the wrong shape", {path(), name, shape_to_string(expected_shape), shape_to_string(ti.shape)});
         return load(name);
+    }
+
+    /// A model weight as float, what every model loader uses. Checked beyond load(): stored as
+    /// F32, F64, F16 or BF16 (an integer or boolean weight means a converter wrote the wrong thing),
+    /// and finite throughout (a NaN or infinity is corruption or a diverged training run and would
+    /// poison every output silently). Either fault throws, naming the tensor and the first bad element.
+    Tensor load_weight(const std::string& name) const {
+        const TensorInfo& ti = info(name);
+        const bool floating = ti.dtype == DType::F32 || ti.dtype == DType::F64 || ti.dtype == DType::F16 || ti.dtype == DType::BF16;
+        if (!floating) throw Error("weight tensor has a non-floating dtype", {path(), name, "F32, F64, F16 or BF16", dtype_name(ti.dtype)});
+        Tensor t = load(name);
+        for (std::size_t i = 0; i < t.size(); ++i)
+            if (!std::isfinite(t.data()[i]))
+                throw Error("weight tensor holds a NaN or infinite value", {path(), name, "finite values",
+                            std::string(std::isnan(t.data()[i]) ? "NaN" : "infinity") + " at element " + std::to_string(i)});
+        return t;
+    }
+
+    /// load_weight after checking the shape.
+    Tensor load_weight(const std::string& name, const std::vector<std::int64_t>& expected_shape) const {
+        const TensorInfo& ti = info(name);
+        if (ti.shape != expected_shape)
+            throw Error("tensor has the wrong shape", {path(), name, shape_to_string(expected_shape), shape_to_string(ti.shape)});
+        return load_weight(name);
     }
 
 private:
@@ -223,7 +252,26 @@ public:
         entries_[name] = Entry{dtype, std::move(shape), std::move(bytes)};
     }
 
+    /// Writes the file atomically: a temporary beside `path`, renamed over it once complete.
     void write(const std::string& path) const {
+        const std::vector<unsigned char> head = header_bytes();
+        AtomicFileWriter out(path);
+        out.write(head.data(), head.size());
+        for (auto& kv : entries_) out.write(kv.second.bytes.data(), kv.second.bytes.size());
+        out.commit();
+    }
+
+    /// The whole file as bytes, exactly what write() stores.
+    std::vector<unsigned char> to_bytes() const {
+        std::vector<unsigned char> out = header_bytes();
+        for (auto& kv : entries_) out.insert(out.end(), kv.second.bytes.begin(), kv.second.bytes.end());
+        return out;
+    }
+
+private:
+    /// The 8-byte little-endian header length and the JSON header, padded with spaces to a
+    /// multiple of 8 so that the data section starts aligned.
+    std::vector<unsigned char> header_bytes() const {
         nlohmann::json header = nlohmann::json::object();
         if (!metadata_.empty()) header["__metadata__"] = metadata_;
         std::uint64_t offset = 0;
@@ -234,16 +282,13 @@ public:
         }
         std::string text = header.dump();
         text.append((8 - text.size() % 8) % 8, ' ');
-        unsigned char len[8];
-        for (int k = 0; k < 8; ++k) len[k] = static_cast<unsigned char>(std::uint64_t(text.size()) >> (8 * k));
-        AtomicFileWriter out(path);
-        out.write(len, 8);
-        out.write(text.data(), text.size());
-        for (auto& kv : entries_) out.write(kv.second.bytes.data(), kv.second.bytes.size());
-        out.commit();
+        // Sized once and copied into (vector::insert after 8 bytes trips GCC 12's -Warray-bounds).
+        std::vector<unsigned char> out(8 + text.size());
+        for (int k = 0; k < 8; ++k) out[std::size_t(k)] = static_cast<unsigned char>(std::uint64_t(text.size()) >> (8 * k));
+        std::copy(text.begin(), text.end(), out.begin() + 8);
+        return out;
     }
 
-private:
     struct Entry {
         DType dtype;
         std::vector<std::int64_t> shape;

@@ -207,7 +207,7 @@ private:
         }
         if (!file.contains(b)) fail("tensor missing from bridge weight file", b, "[" + std::to_string(width) + "]", "(none)");
         used.insert(b);
-        return file.load(b, {width}).values();
+        return file.load_weight(b, {width}).values();
     }
 
     const TensorInfo& kernel_info(const SafetensorsFile& file, const std::string& name, std::size_t rank, const std::string& expected) const {
@@ -270,7 +270,7 @@ private:
                 p.stride_w = st[1];
                 p.padding = padding;
                 p.relu = layer.activation == Activation::Relu;
-                layer.conv = Conv2D(file.load(layer.name + "/kernel"), std::move(bias), p, layer.name);
+                layer.conv = Conv2D(file.load_weight(layer.name + "/kernel"), std::move(bias), p, layer.name);
                 WindowAxis ay, ax;
                 try {
                     ay = window_axis(int(shape[0]), k[0], st[0], padding, layer.name);
@@ -292,7 +292,7 @@ private:
                 check_width(l, "units", units, where);
                 used.insert(layer.name + "/kernel");
                 std::vector<float> bias = load_bias(file, layer.name, use_bias(l, where), units, used);
-                layer.dense = Dense(file.load(layer.name + "/kernel"), std::move(bias), layer.activation, layer.name);
+                layer.dense = Dense(file.load_weight(layer.name + "/kernel"), std::move(bias), layer.activation, layer.name);
                 shape = {units};
             } else if (type == "flatten") {
                 layer.type = LayerType::Flatten;

@@ -122,10 +122,10 @@ private:
         Conv2D conv(int cin, int cout, int kh, int kw, int stride = 1, Padding padding = Padding::Same) {
             ++index;
             const std::string conv_name = "conv2d_" + std::to_string(index), bn = "batch_normalization_" + std::to_string(index);
-            Tensor kernel = file.load(conv_name + "/kernel", {kh, kw, cin, cout});
+            Tensor kernel = file.load_weight(conv_name + "/kernel", {kh, kw, cin, cout});
             std::vector<float> bias;
-            if (file.contains(conv_name + "/bias")) bias = file.load(conv_name + "/bias", {cout}).values();
-            auto vec = [&](const std::string& n) { return file.load(bn + "/" + n, {cout}).values(); };
+            if (file.contains(conv_name + "/bias")) bias = file.load_weight(conv_name + "/bias", {cout}).values();
+            auto vec = [&](const std::string& n) { return file.load_weight(bn + "/" + n, {cout}).values(); };
             fold_batchnorm(kernel, bias, bn_scale ? vec("gamma") : std::vector<float>{}, vec("beta"), vec("moving_mean"),
                            vec("moving_variance"), epsilon, conv_name);
             return Conv2D(kernel, std::move(bias), {kh, kw, stride, stride, padding, true}, conv_name);
@@ -206,7 +206,7 @@ private:
                 throw Error("head layer does not follow the previous one", {file.path(), name + "/kernel", std::to_string(width) + " x units", shape_to_string(ti.shape)});
             const std::int64_t units = ti.shape[1];
             if (std::size_t(k) > acts.size()) throw Error("metadata head_activations lists too few activations", {file.path(), name});
-            head_.emplace_back(file.load(name + "/kernel"), file.load(name + "/bias", {units}).values(), parse_activation(acts[std::size_t(k - 1)]), name);
+            head_.emplace_back(file.load_weight(name + "/kernel"), file.load_weight(name + "/bias", {units}).values(), parse_activation(acts[std::size_t(k - 1)]), name);
             width = units;
         }
         std::istringstream is(file.metadata_or("classes", ""));

@@ -54,8 +54,8 @@ public:
             throw Error("encoder/mu does not take the final forward and backward states", {file.path(), scope + "/mu/kernel",
                         std::to_string(input) + " x z", shape_to_string(mu.shape)});
         z_size_ = mu.shape[1];
-        mu_ = Dense(file.load(scope + "/mu/kernel"), file.load(scope + "/mu/bias", {z_size_}).values(), Activation::Linear, scope + "/mu");
-        sigma_ = Dense(file.load(scope + "/sigma/kernel", {input, z_size_}), file.load(scope + "/sigma/bias", {z_size_}).values(), Activation::Softplus,
+        mu_ = Dense(file.load_weight(scope + "/mu/kernel"), file.load_weight(scope + "/mu/bias", {z_size_}).values(), Activation::Linear, scope + "/mu");
+        sigma_ = Dense(file.load_weight(scope + "/sigma/kernel", {input, z_size_}), file.load_weight(scope + "/sigma/bias", {z_size_}).values(), Activation::Softplus,
                        scope + "/sigma");
         std::vector<std::string> used{"mu/kernel", "mu/bias", "sigma/kernel", "sigma/bias"};
         for (std::size_t k = 0; k < layers_.size(); ++k)
@@ -135,13 +135,13 @@ private:
 
     /// input < 0: layer 0, whose input width is read from the kernel (rows - units).
     static LstmCell load_cell(const SafetensorsFile& file, const std::string& name, std::int64_t input) {
-        const Tensor kernel = file.load(name + "/kernel");
+        const Tensor kernel = file.load_weight(name + "/kernel");
         const std::int64_t units = kernel.rank() == 2 ? kernel.dim(1) / 4 : 0;
         if (input < 0) input = kernel.rank() == 2 ? kernel.dim(0) - units : 0;
         if (kernel.rank() != 2 || kernel.dim(1) % 4 != 0 || input <= 0 || kernel.dim(0) != input + units)
             throw Error("encoder LSTM kernel does not fit its input", {file.path(), name + "/kernel", std::to_string(input) + " + units rows, 4 * units columns",
                         shape_to_string(kernel.shape())});
-        return LstmCell(kernel, file.load(name + "/bias", {4 * units}), input, 1.0f, name);
+        return LstmCell(kernel, file.load_weight(name + "/bias", {4 * units}), input, 1.0f, name);
     }
 
     /// Runs every layer in both directions; first(cell) gives layer 0's input gates (T, B, 4u).

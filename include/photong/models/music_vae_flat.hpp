@@ -65,12 +65,12 @@ inline std::vector<LstmCell> load_lstm_stack(const SafetensorsFile& file, const 
     state_size = 0;
     for (int k = 0; file.contains(stack + "/cell_" + std::to_string(k) + "/lstm_cell/kernel"); ++k) {
         const std::string name = stack + "/cell_" + std::to_string(k) + "/lstm_cell";
-        const Tensor kernel = file.load(name + "/kernel");
+        const Tensor kernel = file.load_weight(name + "/kernel");
         const std::int64_t units = kernel.rank() == 2 ? kernel.dim(1) / 4 : 0;
         if (kernel.rank() != 2 || kernel.dim(0) != input + units)
             throw Error("LSTM kernel does not fit its input", {file.path(), name + "/kernel", std::to_string(input) + " + units rows",
                                                                  shape_to_string(kernel.shape())});
-        layers.emplace_back(kernel, file.load(name + "/bias", {4 * units}), input, 1.0f, name);
+        layers.emplace_back(kernel, file.load_weight(name + "/bias", {4 * units}), input, 1.0f, name);
         state_size += 2 * units;
         input = units;
     }
@@ -139,9 +139,9 @@ public:
         if (proj.shape[0] != input)
             throw Error("output_projection does not take the top layer's output", {file.path(), scope + "/output_projection/kernel",
                         std::to_string(input) + "x" + std::to_string(classes_), shape_to_string(proj.shape)});
-        init_ = Dense(file.load(scope + "/z_to_initial_state/kernel"), file.load(scope + "/z_to_initial_state/bias", {state}).values(),
+        init_ = Dense(file.load_weight(scope + "/z_to_initial_state/kernel"), file.load_weight(scope + "/z_to_initial_state/bias", {state}).values(),
                       Activation::Tanh, scope + "/z_to_initial_state");
-        projection_ = Dense(file.load(scope + "/output_projection/kernel"), file.load(scope + "/output_projection/bias", {classes_}).values(),
+        projection_ = Dense(file.load_weight(scope + "/output_projection/kernel"), file.load_weight(scope + "/output_projection/bias", {classes_}).values(),
                             Activation::Linear, scope + "/output_projection");
         std::vector<std::string> used = music_vae_detail::lstm_stack_names(layers_.size(), "multi_rnn_cell/");
         for (const char* name : {"z_to_initial_state/kernel", "z_to_initial_state/bias", "output_projection/kernel", "output_projection/bias"}) used.push_back(name);
@@ -153,9 +153,10 @@ public:
     std::int64_t classes() const { return classes_; }
     std::size_t layers() const { return layers_.size(); }
 
-    /// Decodes `steps` events for each row of z (batch, z_size). temperature <= 0 chooses the
-    /// argmax (greedy, as magenta.js does without a temperature); otherwise each event is drawn
-    /// from softmax(logits / temperature) with `rng` (required then).
+    /// Decodes `steps` events for each row of z (batch, z_size). temperature 0 chooses the
+    /// argmax (greedy, as magenta.js does without a temperature); a positive one draws each event
+    /// from softmax(logits / temperature) with `rng` (required then); a negative or non-finite one
+    /// throws (it has no meaning: a sign slip should not silently become greedy decoding).
     DecodeResult decode(const Tensor& z, int steps, float temperature = 0.0f, Rng* rng = nullptr) const {
         require(z.rank() == 2 && z.dim(1) == z_size_, "latent code has the wrong size",
                 {"", "z", "batch x " + std::to_string(z_size_), shape_to_string(z.shape())});
@@ -175,8 +176,9 @@ public:
                      int offset) const {
         require(z.rank() == 2 && z.dim(1) == z_size_, "latent code has the wrong size",
                 {"", "z", "batch x " + std::to_string(z_size_), shape_to_string(z.shape())});
-        require(temperature <= 0.0f || rng, "sampling with a temperature needs an Rng", {"", "rng"});
-        require(std::isfinite(temperature), "temperature must be finite", {"", "temperature"});
+        require(std::isfinite(temperature) && temperature >= 0.0f, "temperature must be a finite number >= 0 (0 is greedy)",
+                {"", "temperature", ">= 0", std::to_string(temperature)});
+        require(temperature == 0.0f || rng, "sampling with a temperature needs an Rng", {"", "rng"});
         const std::int64_t B = z.dim(0), total = out.logits.dim(1), C = classes_;
         require(std::int64_t(start.size()) == B && offset >= 0 && offset + steps <= total, "decode_into: bad start events or offset", {"", "start"});
         for (int e : start) require(e >= -1 && e < C, "decode_into: start event outside the classes", {"", "start", "-1.." + std::to_string(C - 1), std::to_string(e)});

@@ -44,7 +44,7 @@ public:
         if (conductor_.back().units() != core_.z_size())
             throw Error("conductor output does not match the core decoder's embedding size", {file.path(), "core_decoder/decoder/z_to_initial_state/kernel",
                         std::to_string(conductor_.back().units()) + " rows", std::to_string(core_.z_size())});
-        init_ = Dense(file.load(scope + "/initial_state/kernel"), file.load(scope + "/initial_state/bias", {state}).values(), Activation::Tanh,
+        init_ = Dense(file.load_weight(scope + "/initial_state/kernel"), file.load_weight(scope + "/initial_state/bias", {state}).values(), Activation::Tanh,
                       scope + "/initial_state");
         std::vector<std::string> used = music_vae_detail::lstm_stack_names(conductor_.size(), "");
         used.push_back("initial_state/kernel");
@@ -63,8 +63,8 @@ public:
     std::int64_t z_size() const { return z_size_; }
     std::int64_t classes() const { return core_.classes(); }
 
-    /// Decodes bars x steps_per_bar events for each row of z (batch, z_size); temperature <= 0 is
-    /// greedy, otherwise events are sampled with `rng`.
+    /// Decodes bars x steps_per_bar events for each row of z (batch, z_size); temperature 0 is
+    /// greedy, a positive one samples with `rng`, a negative or non-finite one throws.
     DecodeResult decode(const Tensor& z, int bars = 16, int steps_per_bar = 16, float temperature = 0.0f, Rng* rng = nullptr) const {
         require(z.rank() == 2 && z.dim(1) == z_size_, "latent code has the wrong size",
                 {"", "z", "batch x " + std::to_string(z_size_), shape_to_string(z.shape())});
