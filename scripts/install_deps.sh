@@ -9,7 +9,7 @@ packages=(
   # tests and benchmarks
   doctest-dev libbenchmark-dev
   # reference generators and converters (Debian's python3, never pip)
-  python3 python3-numpy python3-torch python3-torchvision python3-h5py python3-skimage python3-mido
+  python3 python3-numpy python3-torch python3-torchvision python3-h5py python3-skimage python3-mido python3-pil
   # ONNX's own node tests (LSTM cases) and the library to read them
   python3-onnx libonnx-testdata
   # the default weights come from npm (nsfwjs), unpacked with node

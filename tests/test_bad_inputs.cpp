@@ -1,0 +1,389 @@
+// The bad-input catalogue (issue 7): malformed and hostile images, weight files, MIDI files and API
+// calls, each of which must throw photong::Error whose message names the problem — never crash,
+// hang, allocate without bound or leave a half-written file. Inputs are built here byte by byte
+// (or, for the three image containers C++ cannot write, by Pillow: tests/reference/gen_bad_images.py),
+// so each entry says exactly what is wrong with it. A few hostile-looking inputs are valid and have
+// a defined result (CMYK JPEG, 16-bit PNG, animated GIF, a track without end-of-track, reusing a
+// seed); they are checked for that result below, not counted as errors.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <photong/core/safetensors.hpp>
+#include <photong/image/decode.hpp>
+#include <photong/image/encode_png.hpp>
+#include <photong/models/bridges.hpp>
+#include <photong/models/music_vae_hier.hpp>
+#include <photong/music/midi.hpp>
+
+#include "random_pipeline_weights.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+using Bytes = std::vector<unsigned char>;
+
+struct BadInput {
+    const char* category;  ///< image, weights, midi, api
+    const char* what;      ///< what is wrong with it
+    std::function<void()> run;
+    const char* message;   ///< a fragment the error's message must contain
+};
+
+void put_u32be(Bytes& b, std::uint32_t v) { for (int s = 24; s >= 0; s -= 8) b.push_back(std::uint8_t(v >> s)); }
+void put_u16be(Bytes& b, std::uint32_t v) { b.push_back(std::uint8_t(v >> 8)), b.push_back(std::uint8_t(v)); }
+
+// ---- images -------------------------------------------------------------------------------------
+
+Bytes small_png() {
+    photong::Image img;
+    img.width = 8, img.height = 4;
+    img.rgb.assign(8 * 4 * 3, 0);
+    for (std::size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = std::uint8_t(i * 37);
+    return photong::encode_png(img);
+}
+
+/// A PNG whose IHDR claims w x h (CRC left wrong: stb_image does not check it, which is the point:
+/// the header alone must not make the decoder allocate).
+Bytes png_claiming(std::uint32_t w, std::uint32_t h) {
+    Bytes b = small_png();
+    Bytes dims;
+    put_u32be(dims, w), put_u32be(dims, h);
+    std::copy(dims.begin(), dims.end(), b.begin() + 16);  // signature 8 + length 4 + "IHDR" 4
+    return b;
+}
+
+/// SOI, then a DHT segment whose 16 code counts add up to 16 x 255 = 4080 (the JPEG limit is 256).
+Bytes jpeg_with_oversized_huffman_table() {
+    Bytes b = {0xFF, 0xD8, 0xFF, 0xC4};
+    put_u16be(b, 2 + 17);
+    b.push_back(0x00);  // class 0 (DC), table 0
+    for (int i = 0; i < 16; ++i) b.push_back(0xFF);
+    b.resize(b.size() + 64, 0);
+    return b;
+}
+
+void decode(const Bytes& b, const photong::ImageLimits& limits = {}) { (void)photong::decode_image(b.data(), b.size(), "bad.img", limits); }
+
+// ---- weights --------------------------------------------------------------------------------------
+
+Bytes safetensors(const std::string& header, const Bytes& data) {
+    Bytes b(8 + header.size() + data.size());
+    const std::uint64_t n = header.size();
+    for (int i = 0; i < 8; ++i) b[std::size_t(i)] = std::uint8_t(n >> (8 * i));
+    std::copy(header.begin(), header.end(), b.begin() + 8);
+    std::copy(data.begin(), data.end(), b.begin() + 8 + std::ptrdiff_t(header.size()));
+    return b;
+}
+
+Bytes f32_bytes(const std::vector<float>& v) {
+    photong::SafetensorsWriter w;
+    photong::Tensor t({std::int64_t(v.size())});
+    std::copy(v.begin(), v.end(), t.data());
+    w.add("t", t);
+    const Bytes file = w.to_bytes();
+    std::uint64_t n = 0;
+    for (int i = 0; i < 8; ++i) n |= std::uint64_t(file[std::size_t(i)]) << (8 * i);
+    return Bytes(file.begin() + 8 + std::ptrdiff_t(n), file.end());
+}
+
+void open_st(const Bytes& b) { (void)photong::SafetensorsFile("bad.safetensors", b); }
+void load_st(const Bytes& b, const std::string& name) { (void)photong::SafetensorsFile("bad.safetensors", b).load_weight(name); }
+
+/// A valid pooling + dense(4 -> 1, sigmoid) bridge, with `edit` applied to its writer first.
+Bytes bridge_file(const std::function<void(photong::SafetensorsWriter&)>& edit, bool with_bias = true, std::int64_t kernel_rows = 4) {
+    photong::Rng rng(3);
+    photong::SafetensorsWriter w;
+    w.add("dense/kernel", photong_test::random_tensor({kernel_rows, 1}, 0.5f, rng));
+    if (with_bias) w.add("dense/bias", photong_test::random_tensor({1}, 0.1f, rng));
+    w.set_metadata("model", "bridge");
+    w.set_metadata("bridge", "arousal");
+    w.set_metadata("input_shape", "[1, 1, 4]");
+    w.set_metadata("architecture", R"([{"type":"global_average_pooling2d","name":"pool"},{"type":"dense","name":"dense","activation":"sigmoid"}])");
+    edit(w);
+    return w.to_bytes();
+}
+
+void load_bridge(const Bytes& b) { (void)photong::BridgeModel(photong::SafetensorsFile("bad_bridge.safetensors", b)); }
+
+// ---- MIDI ----------------------------------------------------------------------------------------
+
+Bytes midi(std::uint16_t format, std::uint16_t tracks, std::uint16_t division, const std::vector<Bytes>& bodies,
+           std::int64_t length_delta = 0) {
+    Bytes b = {'M', 'T', 'h', 'd'};
+    put_u32be(b, 6), put_u16be(b, format), put_u16be(b, tracks), put_u16be(b, division);
+    for (const Bytes& body : bodies) {
+        b.insert(b.end(), {'M', 'T', 'r', 'k'});
+        put_u32be(b, std::uint32_t(std::int64_t(body.size()) + length_delta));
+        b.insert(b.end(), body.begin(), body.end());
+    }
+    return b;
+}
+
+const Bytes kNoteTrack = {0x00, 0x90, 60, 100, 0x60, 0x80, 60, 0, 0x00, 0xFF, 0x2F, 0x00};
+
+void read_midi(const Bytes& b) { (void)photong::read_midi_bytes(b.data(), b.size(), "bad.mid"); }
+
+// ---- the catalogue ----------------------------------------------------------------------------------
+
+std::string tiny_decoder_path() {
+    const std::string p = photong_test::temp_path("bad_inputs_hierdec.safetensors");
+    if (!photong_test::file_exists(p)) photong_test::write_random_hierdec(p, 5, 4, 3, 90);
+    return p;
+}
+
+std::vector<BadInput> catalogue() {
+    std::vector<BadInput> c;
+    auto add = [&](const char* cat, const char* what, std::function<void()> run, const char* msg) { c.push_back({cat, what, std::move(run), msg}); };
+
+    // Images.
+    add("image", "zero-byte file", [] { decode({}); }, "image file is empty");
+    add("image", "PNG cut in half", [] { Bytes b = small_png(); b.resize(b.size() / 2); decode(b); }, "cannot decode image");
+    add("image", "PNG cut after its signature", [] { Bytes b = small_png(); b.resize(12); decode(b); }, "not a readable image");
+    add("image", "PNG header claiming 100000 x 100000", [] { decode(png_claiming(100000, 100000)); }, "image has too many pixels");
+    add("image", "PNG header claiming 0 x 4", [] { decode(png_claiming(0, 4)); }, "image has zero size");
+    add("image", "PNG header claiming 2^31 x 1", [] { decode(png_claiming(0x80000000u, 1)); }, "image has too many pixels");
+    add("image", "noise that is no image format", [] { decode(Bytes(300, 0x5A)); }, "not a readable image");
+    add("image", "JPEG Huffman table with 4080 codes (stb 2.27 heap overflow)", [] { decode(jpeg_with_oversized_huffman_table()); }, "more than 256 codes");
+    add("image", "JPEG frame header claiming 65535 x 65535", [] {
+        Bytes b = {0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x03};
+        b.resize(b.size() + 64, 0x11);
+        decode(b);
+    }, "image has too many pixels");
+    add("image", "GIF screen of 0 x 10", [] { decode({'G', 'I', 'F', '8', '9', 'a', 0, 0, 10, 0, 0, 0, 0}); }, "image has zero size");
+    add("image", "JPEG start marker and nothing else", [] { decode({0xFF, 0xD8}); }, "not a readable image");
+    add("image", "file over the caller's size limit", [] { photong::ImageLimits l; l.max_file_bytes = 16; decode(small_png(), l); }, "image file is too large");
+    add("image", "image over the caller's pixel limit", [] { photong::ImageLimits l; l.max_pixels = 31; decode(small_png(), l); }, "image has too many pixels");
+    add("image", "image path that does not exist", [] { (void)photong::load_image(photong_test::temp_path("no_such_image.png")); }, "cannot open image file");
+
+    // Weights.
+    add("weights", "file shorter than the 8-byte header length", [] { open_st({1, 0, 0}); }, "shorter than the 8-byte header length");
+    add("weights", "header length past the end of the file", [] { Bytes b = safetensors("{}", {}); b[0] = 200; open_st(b); }, "header runs past the end");
+    add("weights", "header length of 2^60", [] { Bytes b = safetensors("{}", {}); b[7] = 0x10; open_st(b); }, "header length is absurd");
+    add("weights", "header that is not JSON", [] { open_st(safetensors("{\"t\": [", {})); }, "header is not valid JSON");
+    add("weights", "offsets lying past the data", [] { open_st(safetensors(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", Bytes(4))); }, "data_offsets outside the data section");
+    add("weights", "overlapping tensors", [] {
+        open_st(safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", Bytes(12)));
+    }, "tensors overlap");
+    add("weights", "shape whose product overflows 64 bits", [] {
+        open_st(safetensors(R"({"t":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}})", Bytes(4)));
+    }, "shape is larger than the file");
+    add("weights", "byte count that does not match dtype and shape", [] { open_st(safetensors(R"({"t":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", Bytes(8))); }, "byte count does not match");
+    add("weights", "unknown dtype", [] { open_st(safetensors(R"({"t":{"dtype":"F8_E9","shape":[1],"data_offsets":[0,1]}})", Bytes(1))); }, "unknown dtype");
+    add("weights", "negative dimension", [] { open_st(safetensors(R"({"t":{"dtype":"U8","shape":[-1],"data_offsets":[0,1]}})", Bytes(1))); }, "non-integer or negative dimension");
+    add("weights", "the same tensor name twice", [] {
+        open_st(safetensors(R"({"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"t":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})", Bytes(2)));
+    }, "duplicate tensor name");
+    add("weights", "data bytes no tensor describes", [] { open_st(safetensors(R"({"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})", Bytes(9))); }, "bytes no tensor describes");
+    add("weights", "NaN in a weight", [] { load_st(safetensors(R"({"t":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}})", f32_bytes({1, std::nanf(""), 2})), "t"); }, "NaN or infinite");
+    add("weights", "infinity in a weight", [] { load_st(safetensors(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", f32_bytes({-INFINITY, 0})), "t"); }, "NaN or infinite");
+    add("weights", "bridge without its dense bias (missing tensor)", [] {
+        load_bridge(bridge_file([](photong::SafetensorsWriter& w) { (void)w; }, false));
+    }, "tensor missing from bridge weight file");
+    add("weights", "bridge kernel stored as I32 (wrong dtype)", [] {
+        photong::Rng rng(1);
+        photong::SafetensorsWriter w;
+        w.add_raw("dense/kernel", photong::DType::I32, {4, 1}, Bytes(16, 0));
+        w.add("dense/bias", photong_test::random_tensor({1}, 0.1f, rng));
+        w.set_metadata("model", "bridge"), w.set_metadata("bridge", "arousal"), w.set_metadata("input_shape", "[1, 1, 4]");
+        w.set_metadata("architecture", R"([{"type":"global_average_pooling2d","name":"pool"},{"type":"dense","name":"dense","activation":"sigmoid"}])");
+        load_bridge(w.to_bytes());
+    }, "non-floating dtype");
+    add("weights", "extra tensor the architecture does not use", [] {
+        load_bridge(bridge_file([](photong::SafetensorsWriter& w) { w.add("stray/kernel", photong::Tensor({2})); }));
+    }, "not used by its architecture");
+    add("weights", "bridge kernel of the wrong shape", [] {
+        load_bridge(bridge_file([](photong::SafetensorsWriter&) {}, true, 5));
+    }, "wrong shape");
+    add("weights", "decoder file missing its conductor", [] {
+        photong::SafetensorsWriter w;
+        w.add("decoder/unrelated", photong::Tensor({1}));
+        (void)photong::HierarchicalLstmDecoder(photong::SafetensorsFile("bad_decoder.safetensors", w.to_bytes()));
+    }, "tensor not found in weight file");
+    add("weights", "weight file path that does not exist", [] { (void)photong::SafetensorsFile(photong_test::temp_path("no_such.safetensors")); }, "cannot open");
+
+    // MIDI.
+    add("midi", "not a MIDI file", [] { read_midi(Bytes(20, 'x')); }, "not a Standard MIDI File");
+    add("midi", "track chunk length past the end of the file", [] { read_midi(midi(1, 1, 480, {kNoteTrack}, 1000)); }, "chunk length runs past the end");
+    add("midi", "track chunk length of 4 GiB", [] { Bytes b = midi(1, 1, 480, {kNoteTrack}); b[18] = b[19] = b[20] = b[21] = 0xFF; read_midi(b); }, "chunk length runs past the end");
+    add("midi", "header chunk shorter than 6 bytes", [] { Bytes b = midi(1, 1, 480, {kNoteTrack}); b[7] = 2; read_midi(b); }, "header chunk too short");
+    add("midi", "zero ticks per quarter", [] { read_midi(midi(1, 1, 0, {kNoteTrack})); }, "division of zero");
+    add("midi", "SMPTE time division (-25 fps, 40 ticks)", [] { read_midi(midi(1, 1, 0xE728, {kNoteTrack})); }, "SMPTE");
+    add("midi", "format 2", [] { read_midi(midi(2, 1, 480, {kNoteTrack})); }, "format 2");
+    add("midi", "header promises 3 tracks, file has 1", [] { read_midi(midi(1, 3, 480, {kNoteTrack})); }, "track count does not match");
+    add("midi", "running status with no status before it", [] { read_midi(midi(1, 1, 480, {{0x00, 60, 100, 0x00, 0xFF, 0x2F, 0x00}})); }, "running status with no previous status");
+    add("midi", "running status to the end of the chunk, last event cut", [] {
+        Bytes body = {0x00, 0x90, 60, 100};
+        for (int i = 0; i < 1000; ++i) body.insert(body.end(), {0x00, 61, 90});
+        body.insert(body.end(), {0x00, 62});
+        read_midi(midi(1, 1, 480, {body}));
+    }, "truncated MIDI data");
+    add("midi", "delta time longer than 4 bytes", [] { read_midi(midi(1, 1, 480, {{0x81, 0x81, 0x81, 0x81, 0x01, 0x90, 60, 100}})); }, "longer than 4 bytes");
+    add("midi", "meta event longer than its track", [] { read_midi(midi(1, 1, 480, {{0x00, 0xFF, 0x01, 0x7F, 'a', 'b'}})); }, "truncated MIDI data");
+    add("midi", "system real-time byte as a status", [] { read_midi(midi(1, 1, 480, {{0x00, 0xF8, 0x00, 0xFF, 0x2F, 0x00}})); }, "not allowed in a MIDI file");
+    add("midi", "note data byte with the high bit set", [] { read_midi(midi(1, 1, 480, {{0x00, 0x90, 0xBC, 100}})); }, "high bit set");
+    add("midi", "writing a format 0 file of two tracks", [] {
+        photong::MidiFile f;
+        f.format = 0;
+        f.tracks.resize(2);
+        (void)photong::encode_midi(f, "bad_out.mid");
+    }, "format 0 MIDI file holds exactly one track");
+
+    // API misuse.
+    add("api", "latent code of the wrong size", [] {
+        const photong::HierarchicalLstmDecoder d{photong::SafetensorsFile(tiny_decoder_path())};
+        (void)d.decode(photong::Tensor({1, 5}), 1, 4);
+    }, "latent code has the wrong size");
+    add("api", "negative temperature", [] {
+        const photong::HierarchicalLstmDecoder d{photong::SafetensorsFile(tiny_decoder_path())};
+        photong::Rng rng(1);
+        (void)d.decode(photong::Tensor({1, 4}), 1, 4, -0.5f, &rng);
+    }, "temperature must be a finite number >= 0");
+    add("api", "NaN temperature", [] {
+        const photong::HierarchicalLstmDecoder d{photong::SafetensorsFile(tiny_decoder_path())};
+        photong::Rng rng(1);
+        (void)d.decode(photong::Tensor({1, 4}), 1, 4, std::nanf(""), &rng);
+    }, "temperature must be a finite number >= 0");
+    add("api", "sampling temperature without an Rng", [] {
+        const photong::HierarchicalLstmDecoder d{photong::SafetensorsFile(tiny_decoder_path())};
+        (void)d.decode(photong::Tensor({1, 4}), 1, 4, 0.5f, nullptr);
+    }, "needs an Rng");
+    add("api", "zero bars", [] {
+        const photong::HierarchicalLstmDecoder d{photong::SafetensorsFile(tiny_decoder_path())};
+        (void)d.decode(photong::Tensor({1, 4}), 0, 4);
+    }, "at least one bar");
+    add("api", "load of a tensor the file does not hold", [] { load_st(safetensors(R"({"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", f32_bytes({1})), "u"); }, "u");
+    return c;
+}
+
+void check_category(const char* category) {
+    int n = 0;
+    for (const BadInput& b : catalogue()) {
+        if (std::string(b.category) != category) continue;
+        ++n;
+        INFO("input: " << std::string(b.what));
+        bool threw = false;
+        try {
+            b.run();
+        } catch (const photong::Error& e) {
+            threw = true;
+            INFO("error: " << std::string(e.what()) << "; wanted: " << std::string(b.message));
+            CHECK(std::string(e.what()).find(b.message) != std::string::npos);
+        }
+        CHECK_MESSAGE(threw, "no photong::Error for: " << b.what);
+    }
+    CHECK(n > 0);
+}
+
+std::string slurp(const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("bad-input catalogue: at least 30 distinct hostile inputs, each with its own description") {
+    const std::vector<BadInput> c = catalogue();
+    std::set<std::string> names;
+    for (const BadInput& b : c) names.insert(b.what);
+    MESSAGE("bad-input catalogue: " << c.size() << " inputs that must throw photong::Error");
+    CHECK(c.size() >= 30);
+    CHECK(names.size() == c.size());
+}
+
+TEST_CASE("bad-input catalogue: images") { check_category("image"); }
+TEST_CASE("bad-input catalogue: weight files") { check_category("weights"); }
+TEST_CASE("bad-input catalogue: MIDI files") { check_category("midi"); }
+TEST_CASE("bad-input catalogue: API misuse") { check_category("api"); }
+
+TEST_CASE("hostile-looking but valid images decode to their defined result (Pillow-written fixtures)") {
+    const std::string d = photong_test::generated("bad_inputs/");
+    if (!photong_test::file_exists(d + "cmyk.jpg")) {
+        MESSAGE("skipped: run tests/reference/gen_bad_images.py (scripts/test.sh does)");
+        return;
+    }
+    auto px = [](const photong::Image& im, int x, int y, int c) { return int(im.rgb[std::size_t((y * im.width + x) * 3 + c)]); };
+    // CMYK JPEG (Adobe inverted CMYK) of pure red: stb converts it to RGB.
+    const photong::Image cmyk = photong::load_image(d + "cmyk.jpg");
+    CHECK(cmyk.width == 16);
+    CHECK(cmyk.height == 8);
+    CHECK(px(cmyk, 5, 3, 0) >= 240);
+    CHECK(px(cmyk, 5, 3, 1) <= 15);
+    CHECK(px(cmyk, 5, 3, 2) <= 15);
+    // 16-bit PNG: 0x1234, 0x80FF, 0xFEDC reduced to 8 bits (stb rounds value * 255 / 65535 down to the high byte or so).
+    const photong::Image rgb16 = photong::load_image(d + "rgb16.png");
+    CHECK(std::abs(px(rgb16, 0, 0, 0) - 0x12) <= 1);
+    CHECK(std::abs(px(rgb16, 7, 5, 1) - 0x80) <= 1);
+    CHECK(std::abs(px(rgb16, 15, 7, 2) - 0xFE) <= 1);
+    // Animated GIF: the first frame (blue), not the second (yellow).
+    const photong::Image gif = photong::load_image(d + "animated.gif");
+    CHECK(px(gif, 3, 3, 0) == 0);
+    CHECK(px(gif, 3, 3, 1) == 0);
+    CHECK(px(gif, 3, 3, 2) == 255);
+}
+
+TEST_CASE("a track that runs on in running status without end-of-track is read, bounded by its chunk") {
+    Bytes body = {0x00, 0x90, 60, 100};
+    for (int i = 0; i < 100000; ++i) body.insert(body.end(), {0x01, std::uint8_t(40 + i % 40), std::uint8_t(i % 2 ? 0 : 90)});
+    const Bytes b = midi(1, 1, 480, {body});
+    const photong::MidiFile f = photong::read_midi_bytes(b.data(), b.size(), "endless.mid");
+    REQUIRE(f.tracks.size() == 1);
+    CHECK(f.tracks[0].events.size() == 100001);
+    CHECK(f.tracks[0].events.back().tick == 100000);
+}
+
+TEST_CASE("reusing a seed is defined: the same seed gives the same events, another seed other events") {
+    const photong::HierarchicalLstmDecoder d{photong::SafetensorsFile(tiny_decoder_path())};
+    photong::Tensor z({1, 4});
+    for (int i = 0; i < 4; ++i) z.data()[i] = 0.3f * float(i) - 0.4f;
+    auto events = [&](std::uint64_t seed) {
+        photong::Rng rng(seed);
+        return d.decode(z, 4, 16, 1.0f, &rng).events[0];
+    };
+    CHECK(events(42) == events(42));
+    CHECK(events(42) != events(43));
+}
+
+TEST_CASE("failed writes leave no file and no temporary behind; a failed overwrite keeps the old file") {
+    namespace fs = std::filesystem;
+    const std::string dir = photong_test::temp_path("bad_writes");
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    auto leftovers = [&] { int n = 0; for (const auto& e : fs::directory_iterator(dir)) n += e.path().filename().string() != "keep.mid"; return n; };
+
+    // An invalid MidiFile is refused before anything touches the disk, and an existing file survives.
+    const std::string keep = dir + "/keep.mid";
+    { std::ofstream(keep, std::ios::binary) << "old contents"; }
+    photong::MidiFile bad;
+    bad.format = 0;
+    bad.tracks.resize(2);
+    CHECK_THROWS_AS(photong::write_midi(bad, keep), photong::Error);
+    CHECK(slurp(keep) == "old contents");
+    CHECK(leftovers() == 0);
+
+    // A path in a missing directory: an error naming the path, and nothing created.
+    const std::string missing = dir + "/no/such/dir/out.mid";
+    photong::MidiFile ok;
+    ok.tracks.resize(1);
+    try {
+        photong::write_midi(ok, missing);
+        FAIL("write_midi into a missing directory did not throw");
+    } catch (const photong::Error& e) {
+        CHECK(std::string(e.what()).find(missing) != std::string::npos);
+    }
+    photong::Image img;
+    img.width = img.height = 1;
+    img.rgb = {1, 2, 3};
+    CHECK_THROWS_AS(photong::write_png(img, dir + "/no/such/dir/out.png"), photong::Error);
+    photong::SafetensorsWriter w;
+    w.add("t", photong::Tensor({1}));
+    CHECK_THROWS_AS(w.write(dir + "/no/such/dir/out.safetensors"), photong::Error);
+    CHECK(leftovers() == 0);
+}
