@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -41,7 +42,37 @@ public:
 
     /// Calls fn(i) for every i in [0, count), spread over the pool; the caller works too.
     /// Rethrows the first exception any call threw. Not re-entrant: a task must not call for_each.
-    void for_each(std::int64_t count, const std::function<void(std::int64_t)>& fn) {
+    /// `fn` is referred to, not copied (no std::function): a dispatch allocates nothing, which the
+    /// per-step decode loop relies on (tests/test_resources.cpp).
+    template <class Fn>
+    void for_each(std::int64_t count, Fn&& fn) {
+        run_job(count, TaskRef(fn));
+    }
+
+    static unsigned default_thread_count() {
+        if (const char* env = std::getenv("PHOTONG_NUM_THREADS")) {
+            const long n = std::strtol(env, nullptr, 10);
+            if (n > 0 && n < 1024) return unsigned(n);
+        }
+        return std::max(1u, std::thread::hardware_concurrency());
+    }
+
+private:
+    /// A non-owning reference to a callable taking an index (valid while the callable lives).
+    class TaskRef {
+    public:
+        template <class F>
+        explicit TaskRef(F& f)
+            : object_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+              call_([](void* o, std::int64_t i) { (*static_cast<F*>(o))(i); }) {}
+        void operator()(std::int64_t i) const { call_(object_, i); }
+
+    private:
+        void* object_;
+        void (*call_)(void*, std::int64_t);
+    };
+
+    void run_job(std::int64_t count, const TaskRef& fn) {
         if (count <= 0) return;
         if (workers_.empty() || count == 1) {
             for (std::int64_t i = 0; i < count; ++i) fn(i);
@@ -66,15 +97,6 @@ public:
         if (error_) std::rethrow_exception(error_);
     }
 
-    static unsigned default_thread_count() {
-        if (const char* env = std::getenv("PHOTONG_NUM_THREADS")) {
-            const long n = std::strtol(env, nullptr, 10);
-            if (n > 0 && n < 1024) return unsigned(n);
-        }
-        return std::max(1u, std::thread::hardware_concurrency());
-    }
-
-private:
     void run_items() {
         for (;;) {
             const std::int64_t i = next_.fetch_add(1);
@@ -121,7 +143,7 @@ private:
     std::vector<std::thread> workers_;
     std::mutex mutex_, job_mutex_;
     std::condition_variable wake_, done_;
-    const std::function<void(std::int64_t)>* job_ = nullptr;
+    const TaskRef* job_ = nullptr;
     std::int64_t job_count_ = 0;
     std::atomic<std::int64_t> next_{0};
     // Changed under mutex_ (so the condition variables never miss a change), atomic so the spin
