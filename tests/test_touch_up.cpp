@@ -443,7 +443,10 @@ TEST_CASE("touch-up: the MIDI file, read back by photong and by mido") {
         const std::string path = photong_test::temp_path("touch_up_key.mid");
         photong::write_midi(f, path);
         int got = 99;
-        for (const auto& e : photong::read_midi(path).tracks[0].events)
+        // Bound to a name: in `for (e : read_midi(path).tracks[0].events)` the file would die before
+        // the loop runs (a range-for extends only the outermost temporary; ASan caught it).
+        const photong::MidiFile back = photong::read_midi(path);
+        for (const auto& e : back.tracks[0].events)
             if (e.kind == MidiEventKind::key_signature) got = e.data1;
         CHECK(got == sf);
     }

@@ -87,7 +87,7 @@ inline std::uint64_t load_le(const unsigned char* p, std::size_t bytes) {
 inline void decode_to_float(DType t, const unsigned char* src, std::size_t count, float* dst) {
     const std::size_t sz = dtype_size(t);
     if (t == DType::F32 && host_is_little_endian()) {
-        std::memcpy(dst, src, count * 4);
+        if (count) std::memcpy(dst, src, count * 4);  // an empty tensor's pointers may be null: memcpy(null, ..., 0) is UB
         return;
     }
     for (std::size_t i = 0; i < count; ++i, src += sz) {
@@ -144,7 +144,10 @@ inline void encode_f16(const float* src, std::size_t count, unsigned char* dst) 
 
 /// Encodes floats as little-endian F32 bytes (portable to big-endian hosts).
 inline void encode_f32(const float* src, std::size_t count, unsigned char* dst) {
-    if (host_is_little_endian()) { std::memcpy(dst, src, count * 4); return; }
+    if (host_is_little_endian()) {
+        if (count) std::memcpy(dst, src, count * 4);  // as in decode_to_float: null pointers when empty
+        return;
+    }
     for (std::size_t i = 0; i < count; ++i) {
         std::uint32_t b;
         std::memcpy(&b, &src[i], 4);
