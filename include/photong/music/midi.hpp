@@ -400,6 +400,12 @@ private:
     std::string where_;
 };
 
+/// `n` bytes at `p` as a vector. Empty data is never copied: GCC 12 for aarch64 warns
+/// (-Wnonnull) about vector::assign's memmove into an empty vector's null buffer.
+inline std::vector<std::uint8_t> bytes_of(const unsigned char* p, std::size_t n) {
+    return n ? std::vector<std::uint8_t>(p, p + n) : std::vector<std::uint8_t>();
+}
+
 inline MidiTrack parse_track(const unsigned char* data, std::size_t begin, std::size_t end, std::size_t ti, const std::string& name) {
     Reader r(data, begin, end, name, track_label(ti));
     MidiTrack track;
@@ -468,14 +474,14 @@ inline MidiTrack parse_track(const unsigned char* data, std::size_t begin, std::
                 e.data1 = std::int8_t(p[0]), e.data2 = p[1];
             } else if (type == 0x03) {
                 e.kind = MidiEventKind::track_name;
-                e.bytes.assign(p, p + len);
-                if (!named) track.name.assign(p, p + len), named = true;
+                e.bytes = bytes_of(p, len);
+                if (!named) track.name.assign(e.bytes.begin(), e.bytes.end()), named = true;
             } else {
                 // Other meta events, and the three above with a length the spec does not give
                 // them, are kept byte for byte rather than guessed at.
                 e.kind = MidiEventKind::meta;
                 e.type = type;
-                e.bytes.assign(p, p + len);
+                e.bytes = bytes_of(p, len);
             }
             track.events.push_back(std::move(e));
         } else if (status == 0xF0 || status == 0xF7) {
@@ -483,7 +489,7 @@ inline MidiTrack parse_track(const unsigned char* data, std::size_t begin, std::
             const unsigned char* p = r.take(len, "sysex data");
             e.kind = MidiEventKind::sysex;
             e.type = status;
-            e.bytes.assign(p, p + len);
+            e.bytes = bytes_of(p, len);
             track.events.push_back(std::move(e));
         } else {
             r.fail("status byte not allowed in a MIDI file (system common/real-time)", "0x80..0xEF, 0xF0, 0xF7 or 0xFF", std::to_string(status), at);
