@@ -21,6 +21,7 @@
 #include <photong/image/encode_png.hpp>
 #include <photong/models/bridges.hpp>
 #include <photong/models/music_vae_hier.hpp>
+#include <photong/music/melody.hpp>
 #include <photong/music/midi.hpp>
 
 #include "random_pipeline_weights.hpp"
@@ -229,6 +230,11 @@ std::vector<BadInput> catalogue() {
     add("midi", "meta event longer than its track", [] { read_midi(midi(1, 1, 480, {{0x00, 0xFF, 0x01, 0x7F, 'a', 'b'}})); }, "truncated MIDI data");
     add("midi", "system real-time byte as a status", [] { read_midi(midi(1, 1, 480, {{0x00, 0xF8, 0x00, 0xFF, 0x2F, 0x00}})); }, "not allowed in a MIDI file");
     add("midi", "note data byte with the high bit set", [] { read_midi(midi(1, 1, 480, {{0x00, 0x90, 0xBC, 100}})); }, "high bit set");
+    add("midi", "a note lasting 2^25 steps (a few bytes of MIDI at one tick per quarter)", [] {
+        photong::Note n;
+        n.start_step = 0, n.end_step = std::int64_t(1) << 25;
+        (void)photong::melody_from_quantized_notes({n});
+    }, "melody too long");
     add("midi", "writing a format 0 file of two tracks", [] {
         photong::MidiFile f;
         f.format = 0;
@@ -386,4 +392,26 @@ TEST_CASE("failed writes leave no file and no temporary behind; a failed overwri
     w.add("t", photong::Tensor({1}));
     CHECK_THROWS_AS(w.write(dir + "/no/such/dir/out.safetensors"), photong::Error);
     CHECK(leftovers() == 0);
+}
+
+TEST_CASE("melody extraction stays linear when every note overlaps a long tail (fuzz_midi's slow input)") {
+    // 2000 notes 16 steps apart, each held for 500000 steps: note_seq's rule lets each onset cut the
+    // previous note short. Extraction used to scan back over the whole held tail for every note
+    // (2000 x 500000 steps); now the last onset is cached. The events must be note_seq's.
+    std::vector<photong::Note> notes(2000);
+    for (std::size_t i = 0; i < notes.size(); ++i) {
+        notes[i].pitch = 40 + int(i % 40);
+        notes[i].start_step = std::int64_t(16 * i), notes[i].end_step = std::int64_t(16 * i) + 500000;
+    }
+    const photong::Melody m = photong::melody_from_quantized_notes(notes);
+    REQUIRE(m.events.size() == std::size_t(16 * 1999 + 500000));
+    int onsets = 0;
+    bool ok = true;
+    for (std::size_t t = 0; t < m.events.size(); ++t) {
+        const int want = t % 16 == 0 && t / 16 < notes.size() ? 40 + int((t / 16) % 40) : photong::kMelodyNoEvent;
+        onsets += m.events[t] >= 0;
+        ok = ok && m.events[t] == want;
+    }
+    CHECK(ok);
+    CHECK(onsets == 2000);
 }

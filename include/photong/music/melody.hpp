@@ -228,7 +228,9 @@ namespace melody_detail {
 
 /// note_seq's Melody event list being built: _add_note and Melody.set_length.
 struct Builder {
+    static constexpr std::int64_t kMaxSteps = std::int64_t(1) << 24;
     std::vector<int> ev;
+    std::int64_t last_on_ = -1, last_off_ = -1;  ///< from the last add_note (valid while ev ends there)
 
     /// Melody.set_length: pad with NO_EVENT or truncate; when growing, a note still sounding at
     /// the old end gets a NOTE_OFF there.
@@ -251,14 +253,24 @@ struct Builder {
     void add_note(int pitch, std::int64_t start, std::int64_t end) {
         if (start >= end)
             throw Error("note start step does not precede its end step", {"", "note", "start < end", std::to_string(start) + " >= " + std::to_string(end)});
+        // A MIDI file of a few bytes can hold a note lasting 2^28 ticks; at 4 steps per quarter and
+        // one tick per quarter that is a billion events. 2^24 steps (a million 4/4 bars, 64 MB of
+        // events) is far beyond any real melody and keeps a hostile file from exhausting memory.
+        if (end >= kMaxSteps)
+            throw Error("melody too long: a note ends beyond the longest melody photong builds", {"", "note", "end step < " + std::to_string(kMaxSteps), std::to_string(end)});
         set_length(std::size_t(end + 1));
         ev[std::size_t(start)] = pitch;
         for (std::int64_t i = start + 1; i < end; ++i) ev[std::size_t(i)] = kMelodyNoEvent;
         ev[std::size_t(end)] = kMelodyNoteOff;
+        // Everything after `start` was just overwritten, so the last onset and the NOTE_OFF after it
+        // are known: cached, so that last_on_off is O(1) (a scan back over a long note per added
+        // note made extraction quadratic; fuzz_midi found a 2.9 KB file taking seconds).
+        last_on_ = start, last_off_ = end;
     }
     /// Melody._get_last_on_off_events: index of the last note-on and of the first NOTE_OFF after
     /// it (the length when there is none).
     std::pair<std::int64_t, std::int64_t> last_on_off() const {
+        if (last_on_ >= 0 && std::size_t(last_off_) + 1 == ev.size()) return {last_on_, last_off_};
         std::int64_t last_off = std::int64_t(ev.size());
         for (std::size_t i = ev.size(); i-- > 0;) {
             if (ev[i] == kMelodyNoteOff) last_off = std::int64_t(i);
