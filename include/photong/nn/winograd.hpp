@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "photong/core/error.hpp"
@@ -205,8 +206,13 @@ private:
                 store(to + c, o);
             }
     }
-    static void store(float* to, const Packet& p) { Eigen::internal::pstoreu(to, p); }
-    static void store(float* to, float p) { *to = p; }
+    // One template for packets and scalars: where Eigen has no SIMD for the target (s390x without
+    // -march=z13, for one) Packet is float itself, and two overloads would be ambiguous.
+    template <class T>
+    static void store(float* to, const T& p) {
+        if constexpr (std::is_same<T, float>::value) *to = p;
+        else Eigen::internal::pstoreu(to, p);
+    }
 
     int cin_ = 0, cout_ = 0;
     Padding padding_ = Padding::Same;
