@@ -146,7 +146,16 @@ std::vector<BadInput> catalogue() {
 
     // Images.
     add("image", "zero-byte file", [] { decode({}); }, "image file is empty");
-    add("image", "PNG cut in half", [] { Bytes b = small_png(); b.resize(b.size() / 2); decode(b); }, "cannot decode image");
+    add("image", "PNG cut in half", [] { Bytes b = small_png(); b.resize(b.size() / 2); decode(b); }, "chunk's length runs past the end");
+    add("image", "PNG declaring a 1.8 GB IDAT chunk in 55 bytes (stb would allocate it)", [] {
+        Bytes b = small_png();
+        b.resize(33);  // signature + IHDR chunk
+        Bytes idat;
+        put_u32be(idat, 0x6C000CB6u);
+        idat.insert(idat.end(), {'I', 'D', 'A', 'T', 0x78, 0xA5, 0xCC, 0xAD});
+        b.insert(b.end(), idat.begin(), idat.end());
+        decode(b);
+    }, "chunk's length runs past the end");
     add("image", "PNG cut after its signature", [] { Bytes b = small_png(); b.resize(12); decode(b); }, "not a readable image");
     add("image", "PNG header claiming 100000 x 100000", [] { decode(png_claiming(100000, 100000)); }, "image has too many pixels");
     add("image", "PNG header claiming 0 x 4", [] { decode(png_claiming(0, 4)); }, "image has zero size");

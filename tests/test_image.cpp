@@ -62,7 +62,7 @@ TEST_CASE("decode: bad input is refused with a clear error") {
     CHECK(error_of("this is plain text, not an image").find("not a readable image") != std::string::npos);
     const std::string png = read_all(kSkimage + "chelsea.png");
     REQUIRE(png.size() > 4000);
-    CHECK(error_of(png.substr(0, 4000)).find("cannot decode image") != std::string::npos);  // truncated
+    CHECK(error_of(png.substr(0, 4000)).find("chunk's length runs past the end") != std::string::npos);  // truncated
     CHECK(!error_of(png_header(0, 10)).empty());                                             // zero width
     CHECK(error_of(png_header(10000, 10000)).find("too many pixels") != std::string::npos);  // 100 megapixels claimed
     photong::ImageLimits small;

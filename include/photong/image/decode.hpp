@@ -14,6 +14,7 @@
 
 #include "photong/core/error.hpp"
 #include "photong/image/jpeg_guard.hpp"
+#include "photong/image/png_guard.hpp"
 #include "photong/image/stb_warnings.hpp"
 
 #ifndef PHOTONG_STB_IMAGE_PROVIDED
@@ -52,6 +53,7 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const st
     // some huge sizes itself but then reports only "unknown image type" (each format's failure
     // overwrites the last), which names nothing. JPEG: jpeg_guard.hpp also refuses bad Huffman tables.
     const JpegSegments jpeg = check_jpeg_huffman_tables(bytes, size, name);
+    check_png_chunk_lengths(bytes, size, name);  // png_guard.hpp: no allocation for a length the file does not hold
     std::uint64_t declared_w = 0, declared_h = 0;
     bool declared = true;
     auto be32 = [&](std::size_t at) { return std::uint64_t(bytes[at]) << 24 | std::uint64_t(bytes[at + 1]) << 16 | std::uint64_t(bytes[at + 2]) << 8 | bytes[at + 3]; };
