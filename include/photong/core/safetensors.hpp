@@ -94,9 +94,7 @@ public:
 
     /// Tensor converted to float, after checking its shape.
     Tensor load(const std::string& name, const std::vector<std::int64_t>& expected_shape) const {
-        const TensorInfo& ti = info(name);
-        if (ti.shape != expected_shape)
-            throw Error("tensor has the wrong shape", {path(), name, shape_to_string(expected_shape), shape_to_string(ti.shape)});
+        require_shape(name, expected_shape);
         return load(name);
     }
 
@@ -118,13 +116,17 @@ public:
 
     /// load_weight after checking the shape.
     Tensor load_weight(const std::string& name, const std::vector<std::int64_t>& expected_shape) const {
-        const TensorInfo& ti = info(name);
-        if (ti.shape != expected_shape)
-            throw Error("tensor has the wrong shape", {path(), name, shape_to_string(expected_shape), shape_to_string(ti.shape)});
+        require_shape(name, expected_shape);
         return load_weight(name);
     }
 
 private:
+    void require_shape(const std::string& name, const std::vector<std::int64_t>& expected_shape) const {
+        const TensorInfo& ti = info(name);
+        if (ti.shape != expected_shape)
+            throw Error("tensor has the wrong shape", {path(), name, shape_to_string(expected_shape), shape_to_string(ti.shape)});
+    }
+
     [[noreturn]] void fail(const std::string& what, const std::string& tensor = "", const std::string& expected = "",
                            const std::string& found = "") const {
         throw Error("invalid safetensors file: " + what, {path(), tensor, expected, found});

@@ -53,14 +53,13 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const st
     // some huge sizes itself but then reports only "unknown image type" (each format's failure
     // overwrites the last), which names nothing. JPEG: jpeg_guard.hpp also refuses bad Huffman tables.
     const JpegSegments jpeg = check_jpeg_huffman_tables(bytes, size, name);
-    check_png_chunk_lengths(bytes, size, name);  // png_guard.hpp: no allocation for a length the file does not hold
+    const PngChunks png = check_png_chunk_lengths(bytes, size, name);  // png_guard.hpp: no allocation for a length the file does not hold
     std::uint64_t declared_w = 0, declared_h = 0;
     bool declared = true;
-    auto be32 = [&](std::size_t at) { return std::uint64_t(bytes[at]) << 24 | std::uint64_t(bytes[at + 1]) << 16 | std::uint64_t(bytes[at + 2]) << 8 | bytes[at + 3]; };
     if (jpeg.has_frame) {
         declared_w = jpeg.width, declared_h = jpeg.height;
-    } else if (size >= 24 && std::memcmp(bytes, "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(bytes + 12, "IHDR", 4) == 0) {
-        declared_w = be32(16), declared_h = be32(20);
+    } else if (png.has_header) {
+        declared_w = png.width, declared_h = png.height;
     } else if (size >= 10 && (std::memcmp(bytes, "GIF87a", 6) == 0 || std::memcmp(bytes, "GIF89a", 6) == 0)) {
         declared_w = bytes[6] | std::uint64_t(bytes[7]) << 8, declared_h = bytes[8] | std::uint64_t(bytes[9]) << 8;
     } else {

@@ -22,9 +22,8 @@
 
 namespace photong {
 
-/// What the walk saw: whether the bytes are a JPEG and the size its first frame header declares.
+/// What the walk saw: the size a JPEG's first frame header declares, if it has one.
 struct JpegSegments {
-    bool is_jpeg = false;
     bool has_frame = false;              ///< a start-of-frame segment was found
     std::uint32_t width = 0, height = 0; ///< from that segment (before the decoder reads a pixel)
 };
@@ -41,7 +40,6 @@ inline JpegSegments check_jpeg_huffman_tables(const unsigned char* bytes, std::s
     };
     if (size < 2 || bytes[0] != 0xFF) return seen;
     if (read_marker(pos) != 0xD8) return seen;  // not a JPEG: stb will try it as another format
-    seen.is_jpeg = true;
     auto byte_at = [&](std::size_t p) -> unsigned { return p < size ? bytes[p] : 0u; };  // stb reads 0 past the end
 
     while (pos < size) {
