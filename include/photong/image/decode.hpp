@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -22,6 +23,11 @@
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_NO_STDIO  // photong reads files itself, so errors name the file and limits apply first
 #define STBI_MAX_DIMENSIONS (1 << 20)
+// stb_image mallocs its decoder state and reads parts of it a corrupt file never set (jpeg_guard.hpp
+// refuses the one such case fuzzing found); zeroed memory makes any other such read defined.
+#define STBI_MALLOC(size) std::calloc(1, size)
+#define STBI_REALLOC(p, size) std::realloc(p, size)
+#define STBI_FREE(p) std::free(p)
 PHOTONG_STB_WARNINGS_OFF
 #include <stb/stb_image.h>
 PHOTONG_STB_WARNINGS_ON

@@ -8,6 +8,15 @@
 // ships one, photong walks the JPEG's segments first, the way stb's decoder meets them, and refuses
 // any Huffman table with more than 256 codes — the JPEG standard's own limit (ITU T.81, B.2.4.2).
 //
+// It also refuses a scan that decodes with a Huffman table no DHT segment has defined: stb 2.27
+// checks only that the table number is 0..3, then reads the table from its decoder struct, which
+// it mallocs and never clears, so the code sizes it shifts by are whatever the heap held (UBSan,
+// in fuzz_image: "shift exponent 32 is too large" in stbi__jpeg_huff_decode). Which tables a scan
+// decodes with follows stb (and T.81 G.1.2): a sequential scan uses each component's DC and AC
+// tables; a progressive DC scan uses only the DC table, and only on its first pass (a DC
+// refinement reads raw bits); a progressive AC scan uses only the AC table. Encoders write table 0
+// for the table a scan does not use, often before any AC table exists, so that is allowed.
+//
 // The walk is a superset of stb's: header segments are skipped by their length, stray bytes between
 // markers are skipped (stb fails there or skips them), and entropy-coded data is scanned to the
 // first marker that is neither a stuffed 0xFF00 nor a restart marker. Every DHT segment stb could
@@ -29,7 +38,8 @@ struct JpegSegments {
 };
 
 /// Throws photong::Error if the bytes are a JPEG (0xFF.. 0xD8 first) with a Huffman table that
-/// declares more than 256 codes. Other files and other JPEG faults are left to the decoder.
+/// declares more than 256 codes, or with a scan that decodes with a Huffman table not yet defined.
+/// Other files and other JPEG faults are left to the decoder.
 inline JpegSegments check_jpeg_huffman_tables(const unsigned char* bytes, std::size_t size, const std::string& name) {
     JpegSegments seen;
     std::size_t pos = 0;
@@ -41,6 +51,8 @@ inline JpegSegments check_jpeg_huffman_tables(const unsigned char* bytes, std::s
     if (size < 2 || bytes[0] != 0xFF) return seen;
     if (read_marker(pos) != 0xD8) return seen;  // not a JPEG: stb will try it as another format
     auto byte_at = [&](std::size_t p) -> unsigned { return p < size ? bytes[p] : 0u; };  // stb reads 0 past the end
+    bool defined[2][4] = {};   // [DC = 0, AC = 1][table 0..3], set by DHT segments
+    bool progressive = false;  // the frame is SOF2
 
     while (pos < size) {
         if (bytes[pos] != 0xFF) {  // a stray byte between segments
@@ -54,6 +66,7 @@ inline JpegSegments check_jpeg_huffman_tables(const unsigned char* bytes, std::s
         // SOF0..SOF15 but DHT (C4), JPG (C8) and DAC (CC): length, precision, height, width.
         if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC && !seen.has_frame) {
             seen.has_frame = true;
+            progressive = marker == 0xC2;
             seen.height = (byte_at(pos + 3) << 8) | byte_at(pos + 4);
             seen.width = (byte_at(pos + 5) << 8) | byte_at(pos + 6);
         }
@@ -63,11 +76,28 @@ inline JpegSegments check_jpeg_huffman_tables(const unsigned char* bytes, std::s
             while (left > 0) {
                 unsigned codes = 0;
                 for (int i = 1; i <= 16; ++i) codes += byte_at(p + std::size_t(i));
+                const unsigned table_class = byte_at(p) >> 4, table_id = byte_at(p) & 15;
+                if (table_class < 2 && table_id < 4) defined[table_class][table_id] = true;  // stb refuses others
                 if (codes > 256)
                     throw Error("corrupt JPEG: a Huffman table declares more than 256 codes",
                                 {name, "DHT segment at byte " + std::to_string(pos - 2), "<= 256 codes", std::to_string(codes) + " codes"});
                 p += 17 + codes;
                 left -= long(17 + codes);
+            }
+        }
+        if (marker == 0xDA) {  // SOS: components (id, DC/AC table), then Ss, Se, Ah/Al
+            const unsigned components = byte_at(pos + 2);
+            const std::size_t after = pos + 3 + 2 * std::size_t(components);
+            const unsigned spectral_start = byte_at(after), approx_high = byte_at(after + 2) >> 4;
+            const bool uses_dc = !progressive || (spectral_start == 0 && approx_high == 0);
+            const bool uses_ac = !progressive || spectral_start > 0;
+            for (unsigned c = 0; c < components; ++c) {
+                const unsigned tables = byte_at(pos + 4 + 2 * std::size_t(c)), dc = tables >> 4, ac = tables & 15;
+                const bool dc_missing = uses_dc && dc < 4 && !defined[0][dc], ac_missing = uses_ac && ac < 4 && !defined[1][ac];
+                if (dc_missing || ac_missing)
+                    throw Error("corrupt JPEG: a scan uses a Huffman table that was never defined",
+                                {name, "SOS segment at byte " + std::to_string(pos - 2), "DHT before the scan",
+                                 std::string(dc_missing ? "DC" : "AC") + " table " + std::to_string(dc_missing ? dc : ac) + " undefined"});
             }
         }
         pos += length < 2 ? 2 : length;
