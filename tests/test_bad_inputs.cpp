@@ -5,6 +5,7 @@
 // so each entry says exactly what is wrong with it. A few hostile-looking inputs are valid and have
 // a defined result (CMYK JPEG, 16-bit PNG, animated GIF, a track without end-of-track, reusing a
 // seed); they are checked for that result below, not counted as errors.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -68,6 +69,20 @@ Bytes jpeg_with_oversized_huffman_table() {
     b.push_back(0x00);  // class 0 (DC), table 0
     for (int i = 0; i < 16; ++i) b.push_back(0xFF);
     b.resize(b.size() + 64, 0);
+    return b;
+}
+
+/// An 8 x 8 grey baseline JPEG (quantisation table, frame, scan, entropy bytes) with no DHT
+/// segment: its scan names DC and AC table 0, which nothing defined. stb 2.27 decodes with
+/// whatever its malloc'd tables held (fuzz_image: UBSan "shift exponent 32" in
+/// stbi__jpeg_huff_decode; reproduced with ASAN_OPTIONS=malloc_fill_byte=32).
+Bytes jpeg_scan_without_huffman_tables() {
+    Bytes b = {0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x43, 0x00};
+    b.resize(b.size() + 64, 1);
+    b.insert(b.end(), {0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x08, 0x00, 0x08, 0x01, 0x01, 0x11, 0x00});
+    b.insert(b.end(), {0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00});
+    for (int i = 0; i < 64; ++i) b.push_back(std::uint8_t(0x5A + 37 * i));
+    b.insert(b.end(), {0xFF, 0xD9});
     return b;
 }
 
@@ -162,6 +177,8 @@ std::vector<BadInput> catalogue() {
     add("image", "PNG header claiming 2^31 x 1", [] { decode(png_claiming(0x80000000u, 1)); }, "image has too many pixels");
     add("image", "noise that is no image format", [] { decode(Bytes(300, 0x5A)); }, "not a readable image");
     add("image", "JPEG Huffman table with 4080 codes (stb 2.27 heap overflow)", [] { decode(jpeg_with_oversized_huffman_table()); }, "more than 256 codes");
+    add("image", "JPEG scan using Huffman tables no DHT defined (stb reads uninitialised memory)", [] { decode(jpeg_scan_without_huffman_tables()); },
+        "Huffman table that was never defined");
     add("image", "JPEG frame header claiming 65535 x 65535", [] {
         Bytes b = {0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x03};
         b.resize(b.size() + 64, 0x11);
@@ -423,4 +440,97 @@ TEST_CASE("melody extraction stays linear when every note overlaps a long tail (
     }
     CHECK(ok);
     CHECK(onsets == 2000);
+}
+
+namespace {
+/// note_seq's Melody built the plain way, one list write per step (Melody._add_note, set_length,
+/// _get_last_on_off_events, from_quantized_sequence's loop), to check the sparse Builder against.
+std::vector<int> dense_note_seq_melody(std::vector<photong::Note> notes) {
+    std::stable_sort(notes.begin(), notes.end(), [](const photong::Note& a, const photong::Note& b) {
+        return a.start_step != b.start_step ? a.start_step < b.start_step : a.pitch > b.pitch;
+    });
+    std::vector<int> ev;
+    auto set_length = [&](std::size_t n) {
+        const std::size_t old = ev.size();
+        if (n <= old) return ev.resize(n);
+        ev.resize(n, photong::kMelodyNoEvent);
+        for (std::size_t i = old; i-- > 0;) {
+            if (ev[i] == photong::kMelodyNoteOff) break;
+            if (ev[i] != photong::kMelodyNoEvent) return void(ev[old] = photong::kMelodyNoteOff);
+        }
+    };
+    for (const photong::Note& n : notes) {
+        if (!ev.empty()) {
+            std::int64_t last_on = -1, last_off = std::int64_t(ev.size());
+            for (std::size_t i = ev.size(); i-- > 0;) {
+                if (ev[i] == photong::kMelodyNoteOff) last_off = std::int64_t(i);
+                if (ev[i] >= 0) {
+                    last_on = std::int64_t(i);
+                    break;
+                }
+            }
+            if (n.start_step == last_on) continue;
+            if (n.start_step - last_off >= 16) break;
+        }
+        set_length(std::size_t(n.end_step + 1));
+        ev[std::size_t(n.start_step)] = n.pitch;
+        for (std::int64_t i = n.start_step + 1; i < n.end_step; ++i) ev[std::size_t(i)] = photong::kMelodyNoEvent;
+        ev[std::size_t(n.end_step)] = photong::kMelodyNoteOff;
+    }
+    if (!ev.empty() && ev.back() == photong::kMelodyNoteOff) ev.pop_back();
+    set_length(ev.size() + std::size_t((16 - ev.size() % 16) % 16));
+    return ev;
+}
+}  // namespace
+
+TEST_CASE("the sparse melody builder gives note_seq's events on random overlapping notes") {
+    photong::Rng rng(11);
+    for (int trial = 0; trial < 300; ++trial) {
+        auto below = [&](std::uint64_t n) { return std::int64_t(rng.next_u64() % n); };
+        std::vector<photong::Note> notes(std::size_t(1 + below(12)));
+        std::int64_t t = 0;  // the first note on step 0, so the melody starts there
+        for (photong::Note& n : notes) {
+            n.pitch = 40 + int(below(30));
+            n.start_step = t, n.end_step = t + 1 + below(below(3) == 0 ? 60 : 6);
+            t += below(4) == 0 ? 0 : below(20);  // shared onsets, gaps of more than a bar
+        }
+        INFO("trial " << trial);
+        CHECK(photong::melody_from_quantized_notes(notes).events == dense_note_seq_melody(notes));
+        // extract_melodies stores only max_steps_truncate steps: the same as truncating a full build.
+        photong::MelodyExtractOptions full, cut;
+        full.max_steps_truncate = 0, cut.max_steps_truncate = 32;
+        std::vector<photong::Melody> a = photong::extract_melodies(notes, full);
+        const std::vector<photong::Melody> b = photong::extract_melodies(notes, cut);
+        REQUIRE(a.size() == b.size());
+        for (std::size_t k = 0; k < a.size(); ++k) {
+            if (a[k].events.size() > 32) a[k].events.resize(32);
+            CHECK(a[k].events == b[k].events);
+            CHECK(a[k].start_step == b[k].start_step);
+        }
+    }
+}
+
+TEST_CASE("melody extraction does work in notes and kept steps, not in the notes' lengths (fuzz_midi's timeout)") {
+    // fuzz_midi's slow input: many overlapping notes, each millions of steps long, alternating with
+    // short ones (each onset cuts the held note; each long note regrows the list). Writing every
+    // step, as note_seq does, is 4000 x 2^24 writes; the builder writes each kept step once.
+    std::vector<photong::Note> notes(4000);
+    const std::int64_t far = photong::melody_detail::Builder::kMaxSteps - 1;
+    for (std::size_t i = 0; i < notes.size(); ++i) {
+        notes[i].pitch = 40 + int(i % 40);
+        notes[i].start_step = std::int64_t(i), notes[i].end_step = i % 2 ? std::int64_t(i) + 2 : far;
+    }
+    const std::vector<photong::Melody> ms = photong::extract_melodies(notes);  // max_steps_truncate 1600
+    REQUIRE(ms.size() == 1);
+    REQUIRE(ms[0].events.size() == 1600);
+    for (std::size_t t = 0; t < 1600; ++t) CHECK(ms[0].events[t] == 40 + int(t % 40));
+    // 300 melodies a bar apart, each 2^24 - 16 steps long: only 1600 steps of each are written.
+    std::vector<photong::Note> apart(300);
+    for (std::size_t i = 0; i < apart.size(); ++i) {
+        apart[i].start_step = std::int64_t(i) * (far + 32);
+        apart[i].end_step = apart[i].start_step + far - 16;
+    }
+    const std::vector<photong::Melody> many = photong::extract_melodies(apart);
+    REQUIRE(many.size() == 300);
+    for (const photong::Melody& m : many) CHECK(m.events.size() == 1600);
 }

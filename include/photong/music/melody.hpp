@@ -226,58 +226,134 @@ inline std::vector<Note> melody_to_notes(const std::vector<int>& classes, double
 
 namespace melody_detail {
 
-/// note_seq's Melody event list being built: _add_note and Melody.set_length.
-struct Builder {
+/// note_seq's Melody event list being built (_add_note and Melody.set_length), stored sparsely.
+///
+/// Melody._add_note overwrites everything from the note's start on: the list becomes
+/// [... prefix, pitch, NO_EVENT..., NOTE_OFF] of length end + 1. So the list is kept as a
+/// materialised prefix `ev` (the steps before the last note) and that last note as a "tail":
+/// the pitch at on_, a NOTE_OFF at off_ when off_ < size_, NO_EVENT elsewhere up to size_. The
+/// tail is written out only up to the next note's start, and not past `keep` steps: the work is
+/// O(notes + min(length, keep)), whatever the notes' lengths. Writing every step of every note,
+/// as note_seq does, let a small MIDI file of long overlapping notes cost a billion writes
+/// (fuzz_midi found several).
+class Builder {
+public:
     static constexpr std::int64_t kMaxSteps = std::int64_t(1) << 24;
-    std::vector<int> ev;
-    std::int64_t last_on_ = -1, last_off_ = -1;  ///< from the last add_note (valid while ev ends there)
 
-    /// Melody.set_length: pad with NO_EVENT or truncate; when growing, a note still sounding at
-    /// the old end gets a NOTE_OFF there.
-    void set_length(std::size_t n) {
-        const std::size_t old = ev.size();
-        if (n <= old) {
-            ev.resize(n);
-            return;
-        }
-        ev.resize(n, kMelodyNoEvent);
-        for (std::size_t i = old; i-- > 0;) {
-            if (ev[i] == kMelodyNoteOff) break;
-            if (ev[i] != kMelodyNoEvent) {
-                ev[old] = kMelodyNoteOff;
-                break;
-            }
-        }
-    }
+    /// An empty list; steps at or after `keep` are tracked in size() but not stored.
+    explicit Builder(std::size_t keep = std::numeric_limits<std::size_t>::max()) : keep_(keep) {}
+    /// A list that is all prefix (no tail), e.g. a finished melody to be cut with set_length.
+    explicit Builder(std::vector<int> events) : ev_(std::move(events)), size_(std::int64_t(ev_.size())) {}
+
+    bool empty() const { return size_ == 0; }
+    std::int64_t size() const { return size_; }
+
     /// Melody._add_note: length end + 1, pitch at start, NO_EVENT inside, NOTE_OFF at end.
     void add_note(int pitch, std::int64_t start, std::int64_t end) {
         if (start >= end)
             throw Error("note start step does not precede its end step", {"", "note", "start < end", std::to_string(start) + " >= " + std::to_string(end)});
+        if (start < 0) throw Error("note at a negative step", {"", "note", ">= 0", std::to_string(start)});
         // A MIDI file of a few bytes can hold a note lasting 2^28 ticks; at 4 steps per quarter and
         // one tick per quarter that is a billion events. 2^24 steps (a million 4/4 bars, 64 MB of
         // events) is far beyond any real melody and keeps a hostile file from exhausting memory.
         if (end >= kMaxSteps)
             throw Error("melody too long: a note ends beyond the longest melody photong builds", {"", "note", "end step < " + std::to_string(kMaxSteps), std::to_string(end)});
-        set_length(std::size_t(end + 1));
-        ev[std::size_t(start)] = pitch;
-        for (std::int64_t i = start + 1; i < end; ++i) ev[std::size_t(i)] = kMelodyNoEvent;
-        ev[std::size_t(end)] = kMelodyNoteOff;
-        // Everything after `start` was just overwritten, so the last onset and the NOTE_OFF after it
-        // are known: cached, so that last_on_off is O(1) (a scan back over a long note per added
-        // note made extraction quadratic; fuzz_midi found a 2.9 KB file taking seconds).
-        last_on_ = start, last_off_ = end;
+        // Steps before `start` keep their events (set_length grows the list with NO_EVENT, and a
+        // NOTE_OFF where a note was sounding); steps from `start` on are the new tail.
+        set_length(start);
+        materialise(start);
+        has_tail_ = true;
+        pitch_ = pitch, on_ = start, off_ = end, size_ = end + 1;
     }
+
     /// Melody._get_last_on_off_events: index of the last note-on and of the first NOTE_OFF after
-    /// it (the length when there is none).
+    /// it (the length when there is none). Without a tail it scans what is stored, so with a
+    /// `keep` it is exact only while a note has been added since the last cut.
     std::pair<std::int64_t, std::int64_t> last_on_off() const {
-        if (last_on_ >= 0 && std::size_t(last_off_) + 1 == ev.size()) return {last_on_, last_off_};
-        std::int64_t last_off = std::int64_t(ev.size());
-        for (std::size_t i = ev.size(); i-- > 0;) {
-            if (ev[i] == kMelodyNoteOff) last_off = std::int64_t(i);
-            if (ev[i] >= 0) return {std::int64_t(i), last_off};
+        if (has_tail_) return {on_, off_ < size_ ? off_ : size_};
+        std::int64_t last_off = size_;
+        for (std::size_t i = ev_.size(); i-- > 0;) {
+            if (ev_[i] == kMelodyNoteOff) last_off = std::int64_t(i);
+            if (ev_[i] >= 0) return {std::int64_t(i), last_off};
         }
         return {-1, last_off};
     }
+
+    /// Removes a NOTE_OFF at the very end (from_quantized_sequence drops it; a note that ends
+    /// with the melody needs none). A list without a tail is checked in what is stored.
+    void drop_trailing_note_off() {
+        if (size_ == 0) return;
+        const bool off_at_end = has_tail_ ? off_ == size_ - 1 : std::size_t(size_) == ev_.size() && ev_.back() == kMelodyNoteOff;
+        if (off_at_end) set_length(size_ - 1);
+    }
+
+    /// Melody.set_length: pad with NO_EVENT or truncate; when growing, a note still sounding at
+    /// the old end gets a NOTE_OFF there.
+    void set_length(std::int64_t n) {
+        if (n <= size_) {
+            if (has_tail_ && n > on_) {
+                size_ = n;  // the tail is cut; a NOTE_OFF at or past n is simply outside it
+                return;
+            }
+            materialise(n);
+            size_ = n;
+            return;
+        }
+        const std::int64_t old = size_;
+        if (has_tail_) {
+            if (off_ >= old) off_ = old;  // the tail's note was sounding at the old end
+            size_ = n;
+            return;
+        }
+        // Past `keep` nothing is stored, and the NOTE_OFF set_length may add goes at step `old`:
+        // when old >= keep neither the old events nor the new ones are stored.
+        const std::size_t stored = std::min<std::size_t>(std::size_t(n), keep_);
+        if (stored > ev_.size()) {
+            ev_.resize(stored, kMelodyNoEvent);
+            for (std::size_t i = std::size_t(old); i-- > 0;) {
+                if (ev_[i] == kMelodyNoteOff) break;
+                if (ev_[i] != kMelodyNoEvent) {
+                    ev_[std::size_t(old)] = kMelodyNoteOff;
+                    break;
+                }
+            }
+        }
+        size_ = n;
+    }
+
+    /// The events, steps [0, min(size(), keep)); the builder is left empty.
+    std::vector<int> take() {
+        materialise(size_);
+        std::vector<int> out = std::move(ev_);
+        *this = Builder(keep_);
+        return out;
+    }
+
+private:
+    /// Writes the tail out up to step n (n <= size_) and makes the list all prefix, of length n.
+    void materialise(std::int64_t n) {
+        const std::size_t stored = std::min<std::size_t>(std::size_t(n), keep_);
+        if (!has_tail_) {
+            if (stored < ev_.size()) ev_.resize(stored);
+            return;
+        }
+        has_tail_ = false;
+        if (std::size_t(on_) >= stored) {
+            ev_.resize(stored);
+            return;
+        }
+        ev_.reserve(stored);
+        ev_.push_back(pitch_);
+        ev_.resize(stored, kMelodyNoEvent);
+        if (off_ < n && std::size_t(off_) < stored) ev_[std::size_t(off_)] = kMelodyNoteOff;
+    }
+
+    std::vector<int> ev_;            ///< steps [0, min(on_ or size_, keep_))
+    std::int64_t size_ = 0;          ///< the list's length in steps
+    bool has_tail_ = false;          ///< the last note's steps [on_, size_) are not in ev_
+    int pitch_ = 0;
+    std::int64_t on_ = 0, off_ = 0;  ///< the tail's note-on and NOTE_OFF steps (off_ >= size_: none)
+    std::size_t keep_ = std::numeric_limits<std::size_t>::max();
 };
 
 inline std::int64_t floor_mod(std::int64_t a, std::int64_t m) { return ((a % m) + m) % m; }
@@ -324,26 +400,34 @@ struct MelodyExtractOptions {
 inline Melody melody_from_quantized_notes(const std::vector<Note>& notes, std::int64_t search_start_step = 0, const MelodyExtractOptions& opts = {});
 
 namespace melody_detail {
-/// from_quantized_sequence's body; `polyphonic`, when given, is set instead of throwing.
-inline Melody from_quantized(const std::vector<Note>& notes, std::int64_t search_start_step, const MelodyExtractOptions& opts, bool* polyphonic) {
+/// One from_quantized_sequence result: the melody (events stored up to `keep` steps) and its
+/// whole length, which decides where extraction searches next and the min/max bar filters.
+struct Extracted {
+    Melody melody;
+    std::int64_t length = 0;   ///< melody length in steps (melody.events may hold fewer)
+    bool polyphonic = false;   ///< two onsets on one step with ignore_polyphonic_notes false
+    std::int64_t polyphonic_step = 0;  ///< where, in the source's steps
+};
+
+/// from_quantized_sequence's body on notes already checked and in extraction order, starting at
+/// sorted[first], the first note at or after search_start_step.
+inline Extracted from_sorted(const std::vector<const Note*>& sorted, std::size_t first, std::int64_t search_start_step, const MelodyExtractOptions& opts,
+                             std::size_t keep) {
     require(opts.steps_per_bar > 0, "steps per bar must be positive", {"", "steps_per_bar", ">= 1", std::to_string(opts.steps_per_bar)});
-    Melody m;
-    m.steps_per_bar = opts.steps_per_bar, m.steps_per_quarter = opts.steps_per_quarter;
-    for (std::size_t i = 0; i < notes.size(); ++i) melody_detail::check_steps(notes[i], i);
-    std::vector<const Note*> sorted;
-    for (const Note* n : melody_detail::sorted_notes(notes))
-        if (n->start_step >= search_start_step) sorted.push_back(n);
-    if (sorted.empty()) return m;
+    Extracted out;
+    out.melody.steps_per_bar = opts.steps_per_bar, out.melody.steps_per_quarter = opts.steps_per_quarter;
+    if (first >= sorted.size()) return out;
     // The first bar line at or before the first note (note_seq uses the first note in sorted order,
     // before its drum and zero-velocity filters).
-    const std::int64_t melody_start = sorted[0]->start_step - melody_detail::floor_mod(sorted[0]->start_step - search_start_step, opts.steps_per_bar);
+    const std::int64_t melody_start = sorted[first]->start_step - floor_mod(sorted[first]->start_step - search_start_step, opts.steps_per_bar);
     const double gap_steps = opts.gap_bars > 0 ? opts.gap_bars * opts.steps_per_bar : std::numeric_limits<double>::infinity();
-    melody_detail::Builder b;
-    for (const Note* n : sorted) {
+    Builder b(keep);
+    for (std::size_t i = first; i < sorted.size(); ++i) {
+        const Note* n = sorted[i];
         if (opts.filter_drums && n->channel == 9) continue;
         if (n->velocity == 0) continue;
         const std::int64_t start = n->start_step - melody_start, end = n->end_step - melody_start;
-        if (b.ev.empty()) {
+        if (b.empty()) {
             b.add_note(n->pitch, start, end);
             continue;
         }
@@ -351,28 +435,42 @@ inline Melody from_quantized(const std::vector<Note>& notes, std::int64_t search
         const std::int64_t on_distance = start - last_on, off_distance = start - last_off;
         if (on_distance == 0) {
             if (opts.ignore_polyphonic_notes) continue;  // sorted by descending pitch: the one already there is the highest
-            if (polyphonic) {
-                *polyphonic = true;
-                return Melody{{}, 0, opts.steps_per_bar, opts.steps_per_quarter};
-            }
-            throw Error("polyphonic melody: two notes start on the same step", {"", "step " + std::to_string(n->start_step), "one onset per step", "more"});
+            out.polyphonic = true, out.polyphonic_step = n->start_step;
+            return out;
         }
         if (double(off_distance) >= gap_steps) break;
         b.add_note(n->pitch, start, end);
     }
-    if (b.ev.empty()) return m;
-    m.start_step = melody_start;
-    if (b.ev.back() == kMelodyNoteOff) b.ev.pop_back();
-    std::size_t length = b.ev.size();
-    if (opts.pad_end) length += std::size_t(melody_detail::floor_mod(-std::int64_t(length), opts.steps_per_bar));
+    if (b.empty()) return out;
+    out.melody.start_step = melody_start;
+    b.drop_trailing_note_off();
+    std::int64_t length = b.size();
+    if (opts.pad_end) length += floor_mod(-length, opts.steps_per_bar);
     b.set_length(length);
-    m.events = std::move(b.ev);
-    return m;
+    out.length = length;
+    out.melody.events = b.take();
+    return out;
+}
+
+/// Checks every note (extraction throws on the first bad one, whatever the search start) and
+/// sorts them once, so extracting many melodies costs one sort.
+inline std::vector<const Note*> checked_sorted_notes(const std::vector<Note>& notes) {
+    for (std::size_t i = 0; i < notes.size(); ++i) check_steps(notes[i], i);
+    return sorted_notes(notes);
+}
+
+/// Index of the first note (in extraction order) starting at or after `step`.
+inline std::size_t first_at_or_after(const std::vector<const Note*>& sorted, std::int64_t step) {
+    return std::size_t(std::lower_bound(sorted.begin(), sorted.end(), step, [](const Note* n, std::int64_t s) { return n->start_step < s; }) - sorted.begin());
 }
 }  // namespace melody_detail
 
 inline Melody melody_from_quantized_notes(const std::vector<Note>& notes, std::int64_t search_start_step, const MelodyExtractOptions& opts) {
-    return melody_detail::from_quantized(notes, search_start_step, opts, nullptr);
+    const std::vector<const Note*> sorted = melody_detail::checked_sorted_notes(notes);
+    melody_detail::Extracted x =
+        melody_detail::from_sorted(sorted, melody_detail::first_at_or_after(sorted, search_start_step), search_start_step, opts, std::numeric_limits<std::size_t>::max());
+    if (x.polyphonic) throw Error("polyphonic melody: two notes start on the same step", {"", "step " + std::to_string(x.polyphonic_step), "one onset per step", "more"});
+    return std::move(x.melody);
 }
 
 /// All melodies of one instrument's quantized notes, as magenta's extract_melodies: extraction
@@ -380,23 +478,28 @@ inline Melody melody_from_quantized_notes(const std::vector<Note>& notes, std::i
 /// shorter than min_bars are discarded, longer than max_steps_truncate truncated (to a whole bar
 /// when pad_end), with fewer than min_unique_pitches pitch classes discarded. With polyphony and
 /// ignore_polyphonic_notes false the instrument yields nothing (extract_melodies discards it).
+/// Work is O(notes log notes + steps kept): events past max_steps_truncate are never written.
 inline std::vector<Melody> extract_melodies(const std::vector<Note>& notes, const MelodyExtractOptions& opts = {}, std::int64_t search_start_step = 0) {
+    require(opts.steps_per_bar > 0, "steps per bar must be positive", {"", "steps_per_bar", ">= 1", std::to_string(opts.steps_per_bar)});
+    const std::vector<const Note*> sorted = melody_detail::checked_sorted_notes(notes);
+    const std::size_t keep = opts.max_steps_truncate > 0 ? std::size_t(opts.max_steps_truncate) : std::numeric_limits<std::size_t>::max();
     std::vector<Melody> out;
     std::int64_t search = search_start_step;
     while (true) {
-        bool polyphonic = false;
-        Melody m = melody_detail::from_quantized(notes, search, opts, &polyphonic);
-        if (polyphonic) return {};
-        search = m.end_step() + melody_detail::floor_mod(search_start_step - m.end_step(), opts.steps_per_bar);
-        if (m.events.empty()) break;
-        if (std::int64_t(m.events.size()) < std::int64_t(opts.steps_per_bar) * opts.min_bars) continue;
-        if (opts.max_steps_discard > 0 && std::int64_t(m.events.size()) > opts.max_steps_discard) continue;
-        if (opts.max_steps_truncate > 0 && std::int64_t(m.events.size()) > opts.max_steps_truncate) {
+        melody_detail::Extracted x = melody_detail::from_sorted(sorted, melody_detail::first_at_or_after(sorted, search), search, opts, keep);
+        if (x.polyphonic) return {};
+        Melody& m = x.melody;
+        const std::int64_t end = m.start_step + x.length;
+        search = end + melody_detail::floor_mod(search_start_step - end, opts.steps_per_bar);
+        if (x.length == 0) break;
+        if (x.length < std::int64_t(opts.steps_per_bar) * opts.min_bars) continue;
+        if (opts.max_steps_discard > 0 && x.length > opts.max_steps_discard) continue;
+        if (opts.max_steps_truncate > 0 && x.length > opts.max_steps_truncate) {
             std::int64_t len = opts.max_steps_truncate;
             if (opts.pad_end) len -= opts.max_steps_truncate % opts.steps_per_bar;
             melody_detail::Builder b{std::move(m.events)};
-            b.set_length(std::size_t(len));
-            m.events = std::move(b.ev);
+            b.set_length(len);
+            m.events = b.take();
         }
         std::set<int> pitch_classes;
         for (int e : m.events)
@@ -420,12 +523,12 @@ inline std::vector<int> notes_to_melody(const std::vector<Note>& notes, std::int
     melody_detail::Builder b;
     for (const Note* n : melody_detail::sorted_notes(notes)) {
         if (n->velocity == 0) continue;
-        if (!b.ev.empty() && b.last_on_off().first == n->start_step) continue;
+        if (!b.empty() && b.last_on_off().first == n->start_step) continue;
         b.add_note(n->pitch, n->start_step, n->end_step);
     }
-    if (!b.ev.empty() && b.ev.back() == kMelodyNoteOff) b.ev.pop_back();
-    if (length >= 0) b.set_length(std::size_t(length));
-    return events_to_classes(b.ev, enc);
+    b.drop_trailing_note_off();
+    if (length >= 0) b.set_length(length);
+    return events_to_classes(b.take(), enc);
 }
 
 /// What to do with notes whose pitch has no class.
