@@ -61,4 +61,12 @@ inline void require(bool condition, const std::string& message, ErrorContext con
     if (!condition) throw Error(message, std::move(context));
 }
 
+/// The same check for hot paths: `make_context()` returns the ErrorContext and runs only on failure,
+/// and the message is a C string, so a passing check builds no std::string and allocates nothing
+/// (the per-step decode loop must not allocate). Use: require(ok, "what", [&] { return ErrorContext{...}; }).
+template <class MakeContext, class = decltype(ErrorContext(std::declval<MakeContext&>()()))>
+void require(bool condition, const char* message, MakeContext&& make_context) {
+    if (!condition) throw Error(message, make_context());
+}
+
 }  // namespace photong

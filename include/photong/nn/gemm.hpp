@@ -223,9 +223,9 @@ inline void gemm(const IndirectRows& a, std::int64_t m, const PackedMatrix& b, s
 inline void gemm_rows(const IndirectRows& a, std::int64_t m, const PackedMatrix& b, std::int64_t k_begin, std::int64_t k_end,
                       std::int64_t panel_begin, std::int64_t panel_end, const float* bias_padded, bool relu, float* c, std::int64_t ldc,
                       bool accumulate) {
-    if (!(0 <= k_begin && k_begin < k_end && k_end <= b.rows()))  // not require(): its strings would cost an allocation per call
-        throw Error("gemm_rows: row range outside the matrix",
-                    {"", "", "0 <= begin < end <= " + std::to_string(b.rows()), std::to_string(k_begin) + ".." + std::to_string(k_end)});
+    require(0 <= k_begin && k_begin < k_end && k_end <= b.rows(), "gemm_rows: row range outside the matrix", [&] {  // per step: lazy
+        return ErrorContext{"", "", "0 <= begin < end <= " + std::to_string(b.rows()), std::to_string(k_begin) + ".." + std::to_string(k_end)};
+    });
     for (std::int64_t kb = k_begin; kb < k_end; kb += gemm_detail::kDepth) {
         const std::int64_t kc = std::min(gemm_detail::kDepth, k_end - kb);
         gemm_block(a, m, b, kb, kc, panel_begin, panel_end, bias_padded, relu, kb == k_begin && !accumulate, kb + kc == k_end, c, ldc, k_begin);

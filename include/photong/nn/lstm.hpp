@@ -68,11 +68,10 @@ public:
     /// input that stays fixed over many steps once (a decoder's latent code) and the rest per step.
     void partial_input_gates(const float* x, std::int64_t ldx, std::int64_t rows, std::int64_t begin, std::int64_t end, bool add_bias,
                              bool accumulate, float* gates) const {
-        // `if` rather than require(): the message's strings would be built on every call, and this
-        // runs once per decode step (issue 7: no allocation in the per-step loop).
-        if (!(0 <= begin && begin < end && end <= in_))
-            throw Error("LSTM input column range outside the input", {"", name_, "0 <= begin < end <= " + std::to_string(in_),
-                        std::to_string(begin) + ".." + std::to_string(end)});
+        // Runs once per decode step: the lazy require() builds its strings only on failure.
+        require(0 <= begin && begin < end && end <= in_, "LSTM input column range outside the input", [&] {
+            return ErrorContext{"", name_, "0 <= begin < end <= " + std::to_string(in_), std::to_string(begin) + ".." + std::to_string(end)};
+        });
         for_row_chunks(x, ldx, rows, [&](const IndirectRows& a, std::int64_t m, std::int64_t r0) {
             product(a, m, begin, end, add_bias, accumulate, gates + r0 * 4 * units_);
         });
@@ -90,8 +89,8 @@ public:
 
     /// gates_row (4u) += row `input_index` of W_x: the product of a one-hot input with the kernel.
     void add_input_row(std::int64_t input_index, float* gates_row) const {
-        if (!(0 <= input_index && input_index < in_))  // not require(): see partial_input_gates
-            throw Error("one-hot index outside the LSTM input", {"", name_, "0.." + std::to_string(in_ - 1), std::to_string(input_index)});
+        require(0 <= input_index && input_index < in_, "one-hot index outside the LSTM input",
+                [&] { return ErrorContext{"", name_, "0.." + std::to_string(in_ - 1), std::to_string(input_index)}; });
         w_.add_row(input_index, gates_row);
     }
 
