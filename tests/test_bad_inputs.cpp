@@ -86,6 +86,22 @@ Bytes jpeg_scan_without_huffman_tables() {
     return b;
 }
 
+/// A grey 8 x 8 JPEG (SOF0, or SOF2 when progressive) with one-code DC and AC tables, then `scans`
+/// scans of its one component (Ss..Se = 0..63, or 0..0 when progressive), each one entropy byte.
+Bytes jpeg_with_scans(int scans, bool progressive) {
+    Bytes b = {0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x43, 0x00};
+    b.resize(b.size() + 64, 1);
+    b.insert(b.end(), {0xFF, std::uint8_t(progressive ? 0xC2 : 0xC0), 0x00, 0x0B, 0x08, 0x00, 0x08, 0x00, 0x08, 0x01, 0x01, 0x11, 0x00});
+    for (std::uint8_t table_class : {0x00, 0x10}) {  // DHT: one code of length 1, symbol 0
+        b.insert(b.end(), {0xFF, 0xC4, 0x00, 0x14, table_class, 0x01});
+        b.resize(b.size() + 15, 0);
+        b.push_back(0x00);
+    }
+    for (int s = 0; s < scans; ++s) b.insert(b.end(), {0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, std::uint8_t(progressive ? 0x00 : 0x3F), 0x00, 0x00});
+    b.insert(b.end(), {0xFF, 0xD9});
+    return b;
+}
+
 void decode(const Bytes& b, const photong::ImageLimits& limits = {}) { (void)photong::decode_image(b.data(), b.size(), "bad.img", limits); }
 
 // ---- weights --------------------------------------------------------------------------------------
@@ -179,6 +195,9 @@ std::vector<BadInput> catalogue() {
     add("image", "JPEG Huffman table with 4080 codes (stb 2.27 heap overflow)", [] { decode(jpeg_with_oversized_huffman_table()); }, "more than 256 codes");
     add("image", "JPEG scan using Huffman tables no DHT defined (stb reads uninitialised memory)", [] { decode(jpeg_scan_without_huffman_tables()); },
         "Huffman table that was never defined");
+    add("image", "baseline JPEG repeating a scan of its component (each rescan decodes the frame again)", [] { decode(jpeg_with_scans(2, false)); },
+        "codes a component in two scans");
+    add("image", "progressive JPEG of 257 scans", [] { decode(jpeg_with_scans(257, true)); }, "more scans than the limit");
     add("image", "JPEG frame header claiming 65535 x 65535", [] {
         Bytes b = {0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x03};
         b.resize(b.size() + 64, 0x11);

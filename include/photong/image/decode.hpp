@@ -46,6 +46,7 @@ struct Image {
 struct ImageLimits {
     std::uint64_t max_pixels = std::uint64_t(1) << 26;  ///< 67 megapixels
     std::uint64_t max_file_bytes = std::uint64_t(1) << 30;
+    std::uint32_t max_jpeg_scans = 256;  ///< stb decodes each scan over the whole frame (jpeg_guard.hpp)
 };
 
 /// Decodes an in-memory image file (JPEG, PNG, BMP, GIF first frame, TGA, PSD, HDR, PNM) to RGB;
@@ -57,8 +58,8 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const st
     require(size <= std::size_t(INT32_MAX), "image file is too large for the decoder", {name});
     // The size the header declares, checked against the limit before stb parses a byte: stb refuses
     // some huge sizes itself but then reports only "unknown image type" (each format's failure
-    // overwrites the last), which names nothing. JPEG: jpeg_guard.hpp also refuses bad Huffman tables.
-    const JpegSegments jpeg = check_jpeg_huffman_tables(bytes, size, name);
+    // overwrites the last), which names nothing. JPEG: jpeg_guard.hpp also refuses bad Huffman tables and repeated scans.
+    const JpegSegments jpeg = check_jpeg_segments(bytes, size, name, limits.max_jpeg_scans);
     const PngChunks png = check_png_chunk_lengths(bytes, size, name);  // png_guard.hpp: no allocation for a length the file does not hold
     std::uint64_t declared_w = 0, declared_h = 0;
     bool declared = true;

@@ -1,5 +1,6 @@
-// photong/image/jpeg_guard.hpp — refuses JPEG files that would make stb_image 2.27 write out of bounds,
-// and reads the frame size a JPEG declares (for decode.hpp's pixel limit).
+// photong/image/jpeg_guard.hpp — refuses JPEG files that stb_image 2.27 would mishandle (write out of
+// bounds, read uninitialised tables, decode without end), and reads the frame size a JPEG declares
+// (for decode.hpp's pixel limit).
 //
 // Why: Debian 12's stb_image (v2.27) builds a Huffman table from the 16 code counts of a DHT segment
 // without checking that they add up to at most 256 symbols, and writes one byte per declared code
@@ -16,6 +17,13 @@
 // tables; a progressive DC scan uses only the DC table, and only on its first pass (a DC
 // refinement reads raw bits); a progressive AC scan uses only the AC table. Encoders write table 0
 // for the table a scan does not use, often before any AC table exists, so that is allowed.
+//
+// And it bounds the work a small file can ask for: stb decodes every scan over the whole frame, so a
+// 4 KB baseline file repeating one scan 18 times over a 2-megapixel frame took 0.9 s (10 s under
+// ASan: fuzz_image's timeout). A sequential JPEG codes each component in exactly one scan (T.81
+// 4.5), so a second scan of a component is refused; a progressive one has legitimately many scans,
+// so their number is capped (ImageLimits::max_jpeg_scans, 256 by default, the default nvImageCodec
+// uses against the same attack; libjpeg's progressive scripts write about 10).
 //
 // The walk is a superset of stb's: header segments are skipped by their length, stray bytes between
 // markers are skipped (stb fails there or skips them), and entropy-coded data is scanned to the
@@ -38,9 +46,10 @@ struct JpegSegments {
 };
 
 /// Throws photong::Error if the bytes are a JPEG (0xFF.. 0xD8 first) with a Huffman table that
-/// declares more than 256 codes, or with a scan that decodes with a Huffman table not yet defined.
+/// declares more than 256 codes, with a scan that decodes with a Huffman table not yet defined,
+/// with a sequential frame that codes a component in two scans, or with more than max_scans scans.
 /// Other files and other JPEG faults are left to the decoder.
-inline JpegSegments check_jpeg_huffman_tables(const unsigned char* bytes, std::size_t size, const std::string& name) {
+inline JpegSegments check_jpeg_segments(const unsigned char* bytes, std::size_t size, const std::string& name, std::uint32_t max_scans = 256) {
     JpegSegments seen;
     std::size_t pos = 0;
     // stb accepts 0xFF fill bytes before any marker, the start-of-image marker included.
@@ -53,6 +62,8 @@ inline JpegSegments check_jpeg_huffman_tables(const unsigned char* bytes, std::s
     auto byte_at = [&](std::size_t p) -> unsigned { return p < size ? bytes[p] : 0u; };  // stb reads 0 past the end
     bool defined[2][4] = {};   // [DC = 0, AC = 1][table 0..3], set by DHT segments
     bool progressive = false;  // the frame is SOF2
+    bool coded[256] = {};      // sequential frames: component ids a scan has already coded
+    std::uint32_t scans = 0;
 
     while (pos < size) {
         if (bytes[pos] != 0xFF) {  // a stray byte between segments
@@ -86,12 +97,20 @@ inline JpegSegments check_jpeg_huffman_tables(const unsigned char* bytes, std::s
             }
         }
         if (marker == 0xDA) {  // SOS: components (id, DC/AC table), then Ss, Se, Ah/Al
+            if (++scans > max_scans)
+                throw Error("JPEG has more scans than the limit", {name, "SOS segment at byte " + std::to_string(pos - 2), "<= " + std::to_string(max_scans) + " scans",
+                                                                   std::to_string(scans) + " scans or more"});
             const unsigned components = byte_at(pos + 2);
             const std::size_t after = pos + 3 + 2 * std::size_t(components);
             const unsigned spectral_start = byte_at(after), approx_high = byte_at(after + 2) >> 4;
             const bool uses_dc = !progressive || (spectral_start == 0 && approx_high == 0);
             const bool uses_ac = !progressive || spectral_start > 0;
             for (unsigned c = 0; c < components; ++c) {
+                const unsigned id = byte_at(pos + 3 + 2 * std::size_t(c));
+                if (!progressive && coded[id])
+                    throw Error("corrupt JPEG: a sequential frame codes a component in two scans",
+                                {name, "SOS segment at byte " + std::to_string(pos - 2), "each component in one scan", "component " + std::to_string(id) + " again"});
+                coded[id] = true;
                 const unsigned tables = byte_at(pos + 4 + 2 * std::size_t(c)), dc = tables >> 4, ac = tables & 15;
                 const bool dc_missing = uses_dc && dc < 4 && !defined[0][dc], ac_missing = uses_ac && ac < 4 && !defined[1][ac];
                 if (dc_missing || ac_missing)
