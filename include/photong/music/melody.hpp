@@ -242,8 +242,6 @@ public:
 
     /// An empty list; steps at or after `keep` are tracked in size() but not stored.
     explicit Builder(std::size_t keep = std::numeric_limits<std::size_t>::max()) : keep_(keep) {}
-    /// A list that is all prefix (no tail), e.g. a finished melody to be cut with set_length.
-    explicit Builder(std::vector<int> events) : ev_(std::move(events)), size_(std::int64_t(ev_.size())) {}
 
     bool empty() const { return size_ == 0; }
     std::int64_t size() const { return size_; }
@@ -480,7 +478,6 @@ inline Melody melody_from_quantized_notes(const std::vector<Note>& notes, std::i
 /// ignore_polyphonic_notes false the instrument yields nothing (extract_melodies discards it).
 /// Work is O(notes log notes + steps kept): events past max_steps_truncate are never written.
 inline std::vector<Melody> extract_melodies(const std::vector<Note>& notes, const MelodyExtractOptions& opts = {}, std::int64_t search_start_step = 0) {
-    require(opts.steps_per_bar > 0, "steps per bar must be positive", {"", "steps_per_bar", ">= 1", std::to_string(opts.steps_per_bar)});
     const std::vector<const Note*> sorted = melody_detail::checked_sorted_notes(notes);
     const std::size_t keep = opts.max_steps_truncate > 0 ? std::size_t(opts.max_steps_truncate) : std::numeric_limits<std::size_t>::max();
     std::vector<Melody> out;
@@ -497,9 +494,7 @@ inline std::vector<Melody> extract_melodies(const std::vector<Note>& notes, cons
         if (opts.max_steps_truncate > 0 && x.length > opts.max_steps_truncate) {
             std::int64_t len = opts.max_steps_truncate;
             if (opts.pad_end) len -= opts.max_steps_truncate % opts.steps_per_bar;
-            melody_detail::Builder b{std::move(m.events)};
-            b.set_length(len);
-            m.events = b.take();
+            m.events.resize(std::size_t(len));  // events hold min(length, keep) >= len steps: a plain cut
         }
         std::set<int> pitch_classes;
         for (int e : m.events)
