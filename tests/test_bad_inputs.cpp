@@ -380,6 +380,38 @@ TEST_CASE("hostile-looking but valid images decode to their defined result (Pill
     CHECK(px(gif, 3, 3, 2) == 255);
 }
 
+TEST_CASE("16-bit PNM decodes to each sample's high byte, in the file's byte order (fuzz_image's overflow)") {
+    auto pnm = [](const std::string& header, const Bytes& samples) {
+        Bytes b(header.begin(), header.end());
+        b.insert(b.end(), samples.begin(), samples.end());
+        return b;
+    };
+    // Netpbm: a maxval above 255 means two bytes per sample, most significant first.
+    const Bytes grey = pnm("P5\n2 1\n65535\n", {0x12, 0x34, 0xAB, 0xCD});
+    const photong::Image g = photong::decode_image(grey.data(), grey.size(), "grey16.pgm");
+    CHECK(g.width == 2);
+    CHECK(g.height == 1);
+    CHECK(g.rgb == Bytes{0x12, 0x12, 0x12, 0xAB, 0xAB, 0xAB});
+    const Bytes rgb = pnm("P6\n1 2\n65535\n", {0x01, 0x02, 0x80, 0x81, 0xFF, 0x00, 0x7F, 0x00, 0x00, 0x00, 0xFF, 0xFF});
+    const photong::Image c = photong::decode_image(rgb.data(), rgb.size(), "rgb16.ppm");
+    CHECK(c.width == 1);
+    CHECK(c.height == 2);
+    CHECK(c.rgb == Bytes{0x01, 0x80, 0xFF, 0x7F, 0x00, 0xFF});
+    // The fuzzer's shape: a grey 48 x 32 PGM with maxval 2552 and almost no samples. stb 2.27
+    // converted it to RGB with its 8-bit converter and read 9216 bytes of 16-bit samples from the
+    // 4608-byte result (ASan: heap-buffer-overflow in stbi__convert_16_to_8). Now it decodes (stb
+    // 2.27 leaves a truncated PNM's missing samples zero) or is refused; under scripts/sanitize.sh
+    // any overflow fails the test.
+    const Bytes cut = pnm("P5\n48 32\n2552\n", {0x8D, 0x00, 0x8B, 0x0A, 0x00, 0x8D, 0x8B, 0x32});
+    try {
+        const photong::Image t = photong::decode_image(cut.data(), cut.size(), "cut16.pgm");
+        CHECK(t.width == 48);
+        CHECK(t.rgb.size() == 48u * 32u * 3u);
+    } catch (const photong::Error& e) {
+        CHECK(std::string(e.what()).find("cut16.pgm") != std::string::npos);
+    }
+}
+
 TEST_CASE("a track that runs on in running status without end-of-track is read, bounded by its chunk") {
     Bytes body = {0x00, 0x90, 60, 100};
     for (int i = 0; i < 100000; ++i) body.insert(body.end(), {0x01, std::uint8_t(40 + i % 40), std::uint8_t(i % 2 ? 0 : 90)});

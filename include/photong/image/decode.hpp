@@ -49,6 +49,43 @@ struct ImageLimits {
     std::uint32_t max_jpeg_scans = 256;  ///< stb decodes each scan over the whole frame (jpeg_guard.hpp)
 };
 
+namespace image_detail {
+
+/// A binary PGM or PPM (P5, P6) with a maxval above 255: two big-endian bytes per sample.
+inline bool is_16_bit_pnm(const unsigned char* bytes, std::size_t size) {
+    return size >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6') && stbi_is_16_bit_from_memory(bytes, int(size));
+}
+
+/// stb_image 2.27 gets 16-bit PNM wrong twice: it converts a grey PGM to RGB with its 8-bit
+/// converter and then reads that buffer as 16-bit samples, twice its length (fuzz_image: a
+/// heap-buffer-overflow), and it keeps the file's big-endian samples in native order, so on a
+/// little-endian machine the 8-bit result is each sample's low byte. Here stb only copies the
+/// samples (at their own channel count), and each is reduced to its high byte, as stb does for
+/// 16-bit PNG, read from the file's byte order on any machine.
+inline Image decode_16_bit_pnm(const unsigned char* bytes, std::size_t size, const std::string& name) {
+    int w = 0, h = 0, channels = 0;
+    stbi_us* samples = stbi_load_16_from_memory(bytes, int(size), &w, &h, &channels, 0);
+    if (!samples) throw Error(std::string("cannot decode image: ") + stbi_failure_reason(), {name});
+    if (channels != 1 && channels != 3) {
+        stbi_image_free(samples);
+        throw Error("16-bit PNM has an unexpected channel count", {name, "", "1 or 3", std::to_string(channels)});
+    }
+    // stb_image's PNM reader gives 1 (P5) or 3 (P6) channels; the bytes are as the file had them.
+    const unsigned char* be_samples = reinterpret_cast<const unsigned char*>(samples);
+    const std::size_t n = std::size_t(channels);
+    Image img;
+    img.width = w;
+    img.height = h;
+    img.rgb.resize(std::size_t(w) * std::size_t(h) * 3);
+    for (std::size_t p = 0; p < std::size_t(w) * std::size_t(h); ++p)
+        for (std::size_t c = 0; c < 3; ++c)  // grey is replicated
+            img.rgb[3 * p + c] = be_samples[2 * (p * n + (n == 3 ? c : 0))];  // the high byte comes first
+    stbi_image_free(samples);
+    return img;
+}
+
+}  // namespace image_detail
+
 /// Decodes an in-memory image file (JPEG, PNG, BMP, GIF first frame, TGA, PSD, HDR, PNM) to RGB;
 /// grey is replicated, alpha dropped. `name` is used in error messages.
 inline Image decode_image(const unsigned char* bytes, std::size_t size, const std::string& name = "<memory>",
@@ -85,6 +122,7 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const st
     if (std::uint64_t(w) * std::uint64_t(h) > limits.max_pixels)
         throw Error("image has too many pixels", {name, "", "<= " + std::to_string(limits.max_pixels) + " pixels",
                                                   std::to_string(w) + "x" + std::to_string(h)});
+    if (image_detail::is_16_bit_pnm(bytes, size)) return image_detail::decode_16_bit_pnm(bytes, size, name);
     stbi_uc* pixels = stbi_load_from_memory(bytes, int(size), &w, &h, &channels, 3);
     if (!pixels) throw Error(std::string("cannot decode image: ") + stbi_failure_reason(), {name});
     Image img;
