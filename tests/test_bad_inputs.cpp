@@ -3,7 +3,7 @@
 // hang, allocate without bound or leave a half-written file. Inputs are built here byte by byte
 // (or, for the three image containers C++ cannot write, by Pillow: tests/reference/gen_bad_images.py),
 // so each entry says exactly what is wrong with it. A few hostile-looking inputs are valid and have
-// a defined result (CMYK JPEG, 16-bit PNG, animated GIF, a track without end-of-track, reusing a
+// a defined result (CMYK JPEG, 16-bit PNG and PNM, animated GIF, a track without end-of-track, reusing a
 // seed); they are checked for that result below, not counted as errors.
 #include <algorithm>
 #include <cmath>
@@ -101,6 +101,9 @@ Bytes jpeg_with_scans(int scans, bool progressive) {
     b.insert(b.end(), {0xFF, 0xD9});
     return b;
 }
+
+/// A PGM or PPM header (and samples) written as text.
+Bytes pnm_bytes(const std::string& text) { return Bytes(text.begin(), text.end()); }
 
 void decode(const Bytes& b, const photong::ImageLimits& limits = {}) { (void)photong::decode_image(b.data(), b.size(), "bad.img", limits); }
 
@@ -203,6 +206,11 @@ std::vector<BadInput> catalogue() {
         b.resize(b.size() + 64, 0x11);
         decode(b);
     }, "image has too many pixels");
+    add("image", "PGM maxval of 21 digits (stb 2.27's int overflows: fuzz_image)", [] { decode(pnm_bytes("P5\n48 32\n255111111111111111111\n")); },
+        "maxval does not fit in 31 bits");
+    add("image", "PPM width of 2^31 behind a comment", [] { decode(pnm_bytes("P6 # a comment 9\n2147483648 1\n255\n")); }, "width does not fit in 31 bits");
+    add("image", "PGM maxval 65536 (Netpbm allows 65535)", [] { decode(pnm_bytes("P5\n1 1\n65536\n\1\1")); }, "maxval above 65535");
+    add("image", "PPM header claiming 100000 x 100000", [] { decode(pnm_bytes("P6\n100000 100000\n255\n")); }, "image has too many pixels");
     add("image", "GIF screen of 0 x 10", [] { decode({'G', 'I', 'F', '8', '9', 'a', 0, 0, 10, 0, 0, 0, 0}); }, "image has zero size");
     add("image", "JPEG start marker and nothing else", [] { decode({0xFF, 0xD8}); }, "not a readable image");
     add("image", "file over the caller's size limit", [] { photong::ImageLimits l; l.max_file_bytes = 16; decode(small_png(), l); }, "image file is too large");
@@ -373,6 +381,15 @@ TEST_CASE("hostile-looking but valid images decode to their defined result (Pill
     CHECK(std::abs(px(rgb16, 0, 0, 0) - 0x12) <= 1);
     CHECK(std::abs(px(rgb16, 7, 5, 1) - 0x80) <= 1);
     CHECK(std::abs(px(rgb16, 15, 7, 2) - 0xFE) <= 1);
+    // 16-bit grey PGM, 0x1234 | 0xABCD: the high bytes, replicated (stb 2.27 alone overran its buffer
+    // and, on little-endian machines, kept the low bytes).
+    const photong::Image grey16 = photong::load_image(d + "grey16.pgm");
+    CHECK(grey16.width == 16);
+    CHECK(grey16.height == 8);
+    for (int c = 0; c < 3; ++c) {
+        CHECK(px(grey16, 0, 0, c) == 0x12);
+        CHECK(px(grey16, 15, 7, c) == 0xAB);
+    }
     // Animated GIF: the first frame (blue), not the second (yellow).
     const photong::Image gif = photong::load_image(d + "animated.gif");
     CHECK(px(gif, 3, 3, 0) == 0);
@@ -382,7 +399,7 @@ TEST_CASE("hostile-looking but valid images decode to their defined result (Pill
 
 TEST_CASE("16-bit PNM decodes to each sample's high byte, in the file's byte order (fuzz_image's overflow)") {
     auto pnm = [](const std::string& header, const Bytes& samples) {
-        Bytes b(header.begin(), header.end());
+        Bytes b = pnm_bytes(header);
         b.insert(b.end(), samples.begin(), samples.end());
         return b;
     };

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Images for tests/test_bad_inputs.cpp that C++ cannot make with stb_image_write: a CMYK JPEG (Adobe
-APP14, inverted CMYK as Photoshop and Pillow write it), a 16-bit RGB PNG and a two-frame animated
-GIF, each a flat colour per frame so the decoded value is known. Pillow writes them, an encoder
+APP14, inverted CMYK as Photoshop and Pillow write it), a 16-bit RGB PNG, a 16-bit grey PGM and a
+two-frame animated GIF, each a flat colour per frame so the decoded value is known. Pillow writes them, an encoder
 independent of stb_image. Usage: gen_bad_images.py OUT_DIR (writes OUT_DIR/bad_inputs/)."""
 import os
 import sys
@@ -21,10 +21,15 @@ def main(out):
     rgb16[..., 0], rgb16[..., 1], rgb16[..., 2] = 0x1234, 0x80FF, 0xFEDC
     raw = rgb16.tobytes()
     write_png16(os.path.join(d, "rgb16.png"), 16, 8, raw)
+    # 16-bit grey PGM (Pillow writes mode "I" as P5 with maxval 65535, big-endian samples): left half
+    # 0x1234, right half 0xABCD; an 8-bit decoder keeps the high byte, replicated to grey RGB.
+    grey16 = np.full((8, 16), 0x1234, dtype=np.int32)
+    grey16[:, 8:] = 0xABCD
+    Image.fromarray(grey16, mode="I").save(os.path.join(d, "grey16.pgm"))
     # Animated GIF: frame 0 blue, frame 1 yellow; photong decodes the first frame only.
     frames = [Image.new("RGB", (16, 8), (0, 0, 255)), Image.new("RGB", (16, 8), (255, 255, 0))]
     frames[0].save(os.path.join(d, "animated.gif"), save_all=True, append_images=frames[1:], duration=100, loop=0)
-    print("gen_bad_images: 3 images in", d)
+    print("gen_bad_images: 4 images in", d)
 
 
 def write_png16(path, w, h, raw):

@@ -16,6 +16,7 @@
 #include "photong/core/error.hpp"
 #include "photong/image/jpeg_guard.hpp"
 #include "photong/image/png_guard.hpp"
+#include "photong/image/pnm_guard.hpp"
 #include "photong/image/stb_warnings.hpp"
 
 #ifndef PHOTONG_STB_IMAGE_PROVIDED
@@ -51,12 +52,8 @@ struct ImageLimits {
 
 namespace image_detail {
 
-/// A binary PGM or PPM (P5, P6) with a maxval above 255: two big-endian bytes per sample.
-inline bool is_16_bit_pnm(const unsigned char* bytes, std::size_t size) {
-    return size >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6') && stbi_is_16_bit_from_memory(bytes, int(size));
-}
-
-/// stb_image 2.27 gets 16-bit PNM wrong twice: it converts a grey PGM to RGB with its 8-bit
+/// A binary PGM or PPM whose maxval is above 255 has two big-endian bytes per sample, and
+/// stb_image 2.27 gets it wrong twice: it converts a grey PGM to RGB with its 8-bit
 /// converter and then reads that buffer as 16-bit samples, twice its length (fuzz_image: a
 /// heap-buffer-overflow), and it keeps the file's big-endian samples in native order, so on a
 /// little-endian machine the 8-bit result is each sample's low byte. Here stb only copies the
@@ -98,12 +95,15 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const st
     // overwrites the last), which names nothing. JPEG: jpeg_guard.hpp also refuses bad Huffman tables and repeated scans.
     const JpegSegments jpeg = check_jpeg_segments(bytes, size, name, limits.max_jpeg_scans);
     const PngChunks png = check_png_chunk_lengths(bytes, size, name);  // png_guard.hpp: no allocation for a length the file does not hold
+    const PnmHeader pnm = check_pnm_header(bytes, size, name);  // pnm_guard.hpp: no header number that overflows stb's int
     std::uint64_t declared_w = 0, declared_h = 0;
     bool declared = true;
     if (jpeg.has_frame) {
         declared_w = jpeg.width, declared_h = jpeg.height;
     } else if (png.has_header) {
         declared_w = png.width, declared_h = png.height;
+    } else if (pnm.is_pnm) {
+        declared_w = pnm.width, declared_h = pnm.height;
     } else if (size >= 10 && (std::memcmp(bytes, "GIF87a", 6) == 0 || std::memcmp(bytes, "GIF89a", 6) == 0)) {
         declared_w = bytes[6] | std::uint64_t(bytes[7]) << 8, declared_h = bytes[8] | std::uint64_t(bytes[9]) << 8;
     } else {
@@ -122,7 +122,7 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const st
     if (std::uint64_t(w) * std::uint64_t(h) > limits.max_pixels)
         throw Error("image has too many pixels", {name, "", "<= " + std::to_string(limits.max_pixels) + " pixels",
                                                   std::to_string(w) + "x" + std::to_string(h)});
-    if (image_detail::is_16_bit_pnm(bytes, size)) return image_detail::decode_16_bit_pnm(bytes, size, name);
+    if (pnm.is_pnm && pnm.maxval > 255) return image_detail::decode_16_bit_pnm(bytes, size, name);
     stbi_uc* pixels = stbi_load_from_memory(bytes, int(size), &w, &h, &channels, 3);
     if (!pixels) throw Error(std::string("cannot decode image: ") + stbi_failure_reason(), {name});
     Image img;
