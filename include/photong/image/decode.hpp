@@ -23,6 +23,7 @@
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_NO_STDIO  // photong reads files itself, so errors name the file and limits apply first
+#define STBI_NO_PIC    // Softimage PIC: not one of the formats photong documents, so not a parser to expose
 #define STBI_MAX_DIMENSIONS (1 << 20)
 // stb_image mallocs its decoder state and reads parts of it a corrupt file never set (jpeg_guard.hpp
 // refuses the one such case fuzzing found); zeroed memory makes any other such read defined.
