@@ -5,6 +5,7 @@
 
 #include <photong/music/melody.hpp>
 #include <photong/music/midi.hpp>
+#include <photong/music/tempo_map.hpp>
 
 #include "fuzz_common.hpp"
 

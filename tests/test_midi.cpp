@@ -1,6 +1,7 @@
 // Standard MIDI File reading and writing (photong/music/midi.hpp): round trips, a cross-check
 // with mido in both directions (tests/reference/midi_mido_check.py), the real .mid files under
 // ../shared/data, malformed inputs, and atomic writes.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -10,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include <photong/core/rng.hpp>
 #include <photong/music/midi.hpp>
+#include <photong/music/tempo_map.hpp>
 
 #include "test_util.hpp"
 
@@ -183,6 +186,51 @@ TEST_CASE("midi: tick_to_seconds follows the tempo map") {
     none.ticks_per_quarter = 96;
     none.tracks.resize(1);
     CHECK(photong::tick_to_seconds(none, 96 * 3) == doctest::Approx(1.5));  // default 120 bpm
+}
+
+TEST_CASE("midi: TempoMap: of several tempo events at one tick the last holds; unsorted events are put in tick order") {
+    MidiFile f;
+    f.ticks_per_quarter = 100;
+    f.tracks.resize(1);
+    using photong::MidiEvent;
+    f.tracks[0].events = {MidiEvent::tempo(200, 250000), MidiEvent::tempo(100, 1000000), MidiEvent::tempo(100, 2000000)};
+    const photong::TempoMap map(f);
+    CHECK(map.seconds(100) == doctest::Approx(0.5));        // 100 ticks at 120 bpm
+    CHECK(map.seconds(150) == doctest::Approx(0.5 + 1.0));  // then 2 s per quarter (the second event at 100)
+    CHECK(map.seconds(300) == doctest::Approx(0.5 + 2.0 + 0.25));
+}
+
+TEST_CASE("midi: TempoMap gives what summing the tempo segments up to each tick gives, on random maps") {
+    // The reference reads the map afresh for every tick: segment by segment, in tick order.
+    auto summed = [](const MidiFile& f, std::uint64_t tick) {
+        std::vector<std::pair<std::uint64_t, int>> tempi;
+        for (const photong::MidiEvent& e : f.tracks[0].events)
+            if (e.kind == photong::MidiEventKind::tempo) tempi.emplace_back(e.tick, e.value);
+        std::stable_sort(tempi.begin(), tempi.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        double us = 0;
+        std::uint64_t at = 0;
+        int tempo = 500000;
+        for (const auto& [t, v] : tempi) {
+            if (t >= tick) break;
+            us += double(t - at) * tempo;
+            at = t, tempo = v;
+        }
+        return (us + double(tick - at) * tempo) / (1e6 * f.ticks_per_quarter);
+    };
+    photong::Rng rng(7);
+    for (int trial = 0; trial < 20; ++trial) {
+        MidiFile f;
+        f.ticks_per_quarter = 1 + int(rng.next_u64() % 960);
+        f.tracks.resize(1);
+        const int n = int(rng.next_u64() % 40);
+        for (int i = 0; i < n; ++i)  // few distinct ticks, so several changes share one
+            f.tracks[0].events.push_back(photong::MidiEvent::tempo(rng.next_u64() % 50 * 37, 1 + int(rng.next_u64() % 16777215)));
+        const photong::TempoMap map(f);
+        for (std::uint64_t tick = 0; tick < 2000; tick += 1 + rng.next_u64() % 13) {
+            CHECK(map.seconds(tick) == summed(f, tick));  // the same sums in the same order: bit for bit
+            CHECK(photong::tick_to_seconds(f, tick) == map.seconds(tick));
+        }
+    }
 }
 
 TEST_CASE("midi: mido reads our type-1 file with identical events") {

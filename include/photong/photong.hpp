@@ -27,6 +27,7 @@
 #include "photong/music/metrics.hpp"
 #include "photong/music/midi.hpp"
 #include "photong/music/piano_roll.hpp"
+#include "photong/music/tempo_map.hpp"
 #include "photong/music/touch_up.hpp"
 #include "photong/nn/conv2d.hpp"
 #include "photong/nn/dense.hpp"

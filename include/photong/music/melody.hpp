@@ -83,6 +83,7 @@
 
 #include "photong/core/error.hpp"
 #include "photong/music/midi.hpp"
+#include "photong/music/tempo_map.hpp"
 
 namespace photong {
 
@@ -566,8 +567,9 @@ inline std::int64_t quantize_to_step(double seconds, double steps_per_second, do
 /// Ticks -> the nearest step, ties to the later step (note_seq's 0.5 cutoff), computed exactly in
 /// integers: floor(tick * steps_per_quarter / ticks_per_quarter + 1/2).
 inline std::int64_t quantize_tick(std::uint64_t tick, int ticks_per_quarter, int steps_per_quarter = 4) {
-    require(ticks_per_quarter > 0 && steps_per_quarter > 0, "quantization needs positive ticks and steps per quarter",
-            {"", "quantize_tick", ">= 1", std::to_string(ticks_per_quarter) + ", " + std::to_string(steps_per_quarter)});
+    require(ticks_per_quarter > 0 && steps_per_quarter > 0, "quantization needs positive ticks and steps per quarter", [&] {  // per note: lazy
+        return ErrorContext{"", "quantize_tick", ">= 1", std::to_string(ticks_per_quarter) + ", " + std::to_string(steps_per_quarter)};
+    });
     // Whole quarters first, so nothing overflows: r < ticks_per_quarter.
     const std::uint64_t tpq = std::uint64_t(ticks_per_quarter), spq = std::uint64_t(steps_per_quarter);
     const std::uint64_t q = tick / tpq, r = tick % tpq;
@@ -620,12 +622,13 @@ inline std::size_t find_track(const MidiFile& file, const std::string& name) {
 /// notes opened on that very tick stay open when an earlier one was closed and are dropped
 /// otherwise; notes never closed are dropped. Notes come in the order they are closed. `channel`
 /// >= 0 keeps that channel only (-1: all; note_seq would treat each channel and program as its own
-/// instrument). Ticks are filled, and seconds through the tempo map (tick_to_seconds).
+/// instrument). Ticks are filled, and seconds through the tempo map (TempoMap).
 inline std::vector<Note> notes_from_track(const MidiFile& file, std::size_t track, int channel = -1) {
     require(track < file.tracks.size(), "MIDI track index out of range",
             {"", "track " + std::to_string(track), "< " + std::to_string(file.tracks.size()), std::to_string(track)});
     std::map<std::pair<int, int>, std::vector<std::pair<std::uint64_t, int>>> open;  // (channel, pitch) -> (start tick, velocity)
     std::vector<Note> notes;
+    const TempoMap tempo_map(file);
     for (const MidiEvent& e : file.tracks[track].events) {
         if (e.kind != MidiEventKind::note_on && e.kind != MidiEventKind::note_off) continue;
         if (channel >= 0 && e.channel != channel) continue;
@@ -646,7 +649,7 @@ inline std::vector<Note> notes_from_track(const MidiFile& file, std::size_t trac
             Note n;
             n.pitch = e.data1, n.velocity = vel, n.channel = e.channel;
             n.start_tick = start, n.end_tick = e.tick;
-            n.start_s = tick_to_seconds(file, start), n.end_s = tick_to_seconds(file, e.tick);
+            n.start_s = tempo_map.seconds(start), n.end_s = tempo_map.seconds(e.tick);
             notes.push_back(n);
             closed = true;
         }

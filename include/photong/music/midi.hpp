@@ -176,9 +176,11 @@ inline void put_vlq(std::vector<std::uint8_t>& out, std::uint32_t v) {
     while (n > 0) out.push_back(buf[--n]);
 }
 
-inline void check_range(long long v, long long lo, long long hi, const std::string& what, const std::string& path, const std::string& where) {
+/// `where()` names the event; it runs only on failure, so a passing check builds no string.
+template <class Where>
+void check_range(long long v, long long lo, long long hi, const char* what, const std::string& path, const Where& where) {
     if (v < lo || v > hi)
-        throw Error(what + " out of range", {path, where, std::to_string(lo) + ".." + std::to_string(hi), std::to_string(v)});
+        throw Error(std::string(what) + " out of range", {path, where(), std::to_string(lo) + ".." + std::to_string(hi), std::to_string(v)});
 }
 
 /// Serializes one validated track into an MTrk chunk body.
@@ -199,14 +201,15 @@ inline std::vector<std::uint8_t> encode_track(const MidiTrack& track, std::size_
     std::vector<std::uint8_t> out;
     std::uint64_t last = 0;
     int running = -1;  // last channel status written; sysex and meta events cancel it (SMF 1.0)
-    auto delta = [&](std::uint64_t t, const std::string& where) {
+    // `where()` names the event in an error message; it runs only when something is wrong.
+    auto delta = [&](std::uint64_t t, const auto& where) {
         const std::uint64_t d = t - last;
-        if (d > 0x0FFFFFFF) throw Error("delta time too large for a 4-byte variable-length quantity", {path, where, "<= 268435455", std::to_string(d)});
+        if (d > 0x0FFFFFFF) throw Error("delta time too large for a 4-byte variable-length quantity", {path, where(), "<= 268435455", std::to_string(d)});
         put_vlq(out, std::uint32_t(d));
         last = t;
     };
-    auto meta = [&](int type, const std::uint8_t* p, std::size_t n, const std::string& where) {
-        if (n > 0x0FFFFFFF) throw Error("meta event too long", {path, where, "<= 268435455 bytes", std::to_string(n)});
+    auto meta = [&](int type, const std::uint8_t* p, std::size_t n, const auto& where) {
+        if (n > 0x0FFFFFFF) throw Error("meta event too long", {path, where(), "<= 268435455 bytes", std::to_string(n)});
         out.push_back(0xFF);
         out.push_back(std::uint8_t(type));
         put_vlq(out, std::uint32_t(n));
@@ -214,13 +217,14 @@ inline std::vector<std::uint8_t> encode_track(const MidiTrack& track, std::size_
         running = -1;
     };
     if (!has_name && !track.name.empty()) {
-        delta(0, track_label(ti) + " name");
-        meta(0x03, reinterpret_cast<const std::uint8_t*>(track.name.data()), track.name.size(), track_label(ti) + " name");
+        const auto where = [&] { return track_label(ti) + " name"; };
+        delta(0, where);
+        meta(0x03, reinterpret_cast<const std::uint8_t*>(track.name.data()), track.name.size(), where);
     }
     for (std::size_t k = 0; k < evs.size(); ++k) {
         const MidiEvent& e = *evs[k];
         const std::size_t index = std::size_t(&e - track.events.data());
-        const std::string where = track_label(ti) + " event " + std::to_string(index) + " (" + to_string(e.kind) + ")";
+        const auto where = [&] { return track_label(ti) + " event " + std::to_string(index) + " (" + to_string(e.kind) + ")"; };
         delta(e.tick, where);
         if (e.is_channel_event()) {
             check_range(e.channel, 0, 15, "MIDI channel", path, where);
@@ -277,12 +281,12 @@ inline std::vector<std::uint8_t> encode_track(const MidiTrack& track, std::size_
             case MidiEventKind::track_name: meta(0x03, e.bytes.data(), e.bytes.size(), where); break;
             case MidiEventKind::meta:
                 check_range(e.type, 0, 127, "meta event type", path, where);
-                if (e.type == 0x2F) throw Error("end of track must be given as kind end_of_track", {path, where});
+                if (e.type == 0x2F) throw Error("end of track must be given as kind end_of_track", {path, where()});
                 meta(e.type, e.bytes.data(), e.bytes.size(), where);
                 break;
             case MidiEventKind::sysex:
-                if (e.type != 0xF0 && e.type != 0xF7) throw Error("sysex status must be F0 or F7", {path, where, "240 or 247", std::to_string(e.type)});
-                if (e.bytes.size() > 0x0FFFFFFF) throw Error("sysex event too long", {path, where, "<= 268435455 bytes", std::to_string(e.bytes.size())});
+                if (e.type != 0xF0 && e.type != 0xF7) throw Error("sysex status must be F0 or F7", {path, where(), "240 or 247", std::to_string(e.type)});
+                if (e.bytes.size() > 0x0FFFFFFF) throw Error("sysex event too long", {path, where(), "<= 268435455 bytes", std::to_string(e.bytes.size())});
                 out.push_back(std::uint8_t(e.type));
                 put_vlq(out, std::uint32_t(e.bytes.size()));
                 out.insert(out.end(), e.bytes.begin(), e.bytes.end());
@@ -291,8 +295,9 @@ inline std::vector<std::uint8_t> encode_track(const MidiTrack& track, std::size_
             default: break;
         }
     }
-    delta(std::max(end_tick, last), track_label(ti) + " end of track");
-    meta(0x2F, nullptr, 0, track_label(ti) + " end of track");
+    const auto end_where = [&] { return track_label(ti) + " end of track"; };
+    delta(std::max(end_tick, last), end_where);
+    meta(0x2F, nullptr, 0, end_where);
     return out;
 }
 
@@ -306,8 +311,8 @@ inline std::vector<std::uint8_t> encode_track(const MidiTrack& track, std::size_
 /// written as a track-name event when the events carry none.
 inline std::vector<std::uint8_t> encode_midi(const MidiFile& file, const std::string& path = "") {
     using namespace midi_detail;
-    check_range(file.format, 0, 1, "MIDI file format", path, "header");
-    check_range(file.ticks_per_quarter, 1, 0x7FFF, "ticks per quarter", path, "header");
+    check_range(file.format, 0, 1, "MIDI file format", path, [] { return std::string("header"); });
+    check_range(file.ticks_per_quarter, 1, 0x7FFF, "ticks per quarter", path, [] { return std::string("header"); });
     if (file.format == 0 && file.tracks.size() != 1)
         throw Error("a format 0 MIDI file holds exactly one track", {path, "header", "1", std::to_string(file.tracks.size())});
     if (file.tracks.empty() || file.tracks.size() > 0xFFFF)
@@ -573,29 +578,6 @@ inline MidiFile read_midi(const std::string& path) {
     const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.bad()) throw Error("reading the MIDI file failed", {path});
     return read_midi_bytes(bytes.data(), bytes.size(), path);
-}
-
-/// Seconds from the start to `tick`, through the tempo map: the tempo events of track 0 (in
-/// format 1 the conductor track holds them; in format 0 it is the only track), 500000 us per
-/// quarter (120 bpm) before the first one, as the specification defaults.
-inline double tick_to_seconds(const MidiFile& file, std::uint64_t tick) {
-    if (file.ticks_per_quarter <= 0)
-        throw Error("ticks per quarter must be positive", {"", "header", ">= 1", std::to_string(file.ticks_per_quarter)});
-    std::vector<std::pair<std::uint64_t, int>> tempi;
-    if (!file.tracks.empty())
-        for (const MidiEvent& e : file.tracks[0].events)
-            if (e.kind == MidiEventKind::tempo) tempi.emplace_back(e.tick, e.value);
-    std::stable_sort(tempi.begin(), tempi.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    double us = 0;
-    std::uint64_t at = 0;
-    int tempo = 500000;
-    for (const auto& [t, v] : tempi) {
-        if (t >= tick) break;
-        us += double(t - at) * tempo;
-        at = t, tempo = v;
-    }
-    us += double(tick - at) * tempo;
-    return us / (1e6 * file.ticks_per_quarter);
 }
 
 }  // namespace photong
