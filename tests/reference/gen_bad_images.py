@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Images for tests/test_bad_inputs.cpp that C++ cannot make with stb_image_write: a CMYK JPEG (Adobe
 APP14, inverted CMYK as Photoshop and Pillow write it), a 16-bit RGB PNG, a 16-bit grey PGM and a
-two-frame animated GIF, each a flat colour per frame so the decoded value is known. Pillow writes them, an encoder
-independent of stb_image. Usage: gen_bad_images.py OUT_DIR (writes OUT_DIR/bad_inputs/)."""
+two-frame animated GIF, each a flat colour per frame so the decoded value is known; and a progressive
+4:2:0 and a baseline 4:2:2 JPEG of a photo with Pillow's own decoding beside each (PNG), for the
+coded-data walk of jpeg_entropy.hpp to accept. Pillow writes them, an encoder independent of stb_image.
+Usage: gen_bad_images.py OUT_DIR (writes OUT_DIR/bad_inputs/)."""
 import os
 import sys
 
@@ -29,7 +31,15 @@ def main(out):
     # Animated GIF: frame 0 blue, frame 1 yellow; photong decodes the first frame only.
     frames = [Image.new("RGB", (16, 8), (0, 0, 255)), Image.new("RGB", (16, 8), (255, 255, 0))]
     frames[0].save(os.path.join(d, "animated.gif"), save_all=True, append_images=frames[1:], duration=100, loop=0)
-    print("gen_bad_images: 4 images in", d)
+    # Photo JPEGs: Pillow (libjpeg) encodes, and decodes for the reference pixels.
+    from skimage import data
+    photo = Image.fromarray(data.astronaut()[40:136, 160:288])  # 128 x 96
+    for name, options in (("progressive420", dict(progressive=True, optimize=True, subsampling=2, quality=80)),
+                          ("baseline422", dict(subsampling=1, quality=85))):
+        path = os.path.join(d, name + ".jpg")
+        photo.save(path, **options)
+        Image.open(path).convert("RGB").save(os.path.join(d, name + "_pillow.png"))
+    print("gen_bad_images: 6 images and 2 decodings in", d)
 
 
 def write_png16(path, w, h, raw):

@@ -94,7 +94,7 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const st
     // The size the header declares, checked against the limit before stb parses a byte: stb refuses
     // some huge sizes itself but then reports only "unknown image type" (each format's failure
     // overwrites the last), which names nothing. JPEG: jpeg_guard.hpp also refuses bad Huffman tables and repeated scans.
-    const JpegSegments jpeg = check_jpeg_segments(bytes, size, name, limits.max_jpeg_scans);
+    const JpegSegments jpeg = check_jpeg_segments(bytes, size, name, limits.max_jpeg_scans, limits.max_pixels);
     const PngChunks png = check_png_chunk_lengths(bytes, size, name);  // png_guard.hpp: no allocation for a length the file does not hold
     const PnmHeader pnm = check_pnm_header(bytes, size, name);  // pnm_guard.hpp: no header number that overflows stb's int
     std::uint64_t declared_w = 0, declared_h = 0;

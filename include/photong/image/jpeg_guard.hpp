@@ -25,6 +25,9 @@
 // so their number is capped (ImageLimits::max_jpeg_scans, 256 by default, the default nvImageCodec
 // uses against the same attack; libjpeg's progressive scripts write about 10).
 //
+// Each scan's coded data is then decoded symbol by symbol (jpeg_entropy.hpp), so that a block needing
+// bits past the marker that ends the data is refused before stb's bit count goes negative.
+//
 // The walk is a superset of stb's: header segments are skipped by their length, stray bytes between
 // markers are skipped (stb fails there or skips them), and entropy-coded data is scanned to the
 // first marker that is neither a stuffed 0xFF00 nor a restart marker. Every DHT segment stb could
@@ -36,6 +39,7 @@
 #include <string>
 
 #include "photong/core/error.hpp"
+#include "photong/image/jpeg_entropy.hpp"
 
 namespace photong {
 
@@ -48,8 +52,11 @@ struct JpegSegments {
 /// Throws photong::Error if the bytes are a JPEG (0xFF.. 0xD8 first) with a Huffman table that
 /// declares more than 256 codes, with a scan that decodes with a Huffman table not yet defined,
 /// with a sequential frame that codes a component in two scans, or with more than max_scans scans.
-/// Other files and other JPEG faults are left to the decoder.
-inline JpegSegments check_jpeg_segments(const unsigned char* bytes, std::size_t size, const std::string& name, std::uint32_t max_scans = 256) {
+/// It also walks every scan's coded data (jpeg_entropy.hpp) and throws if a block needs bits past
+/// the marker that ends it; max_pixels bounds the frame that walk keeps state for (larger frames
+/// are left to decode.hpp's pixel limit). Other files and other JPEG faults are left to the decoder.
+inline JpegSegments check_jpeg_segments(const unsigned char* bytes, std::size_t size, const std::string& name, std::uint32_t max_scans = 256,
+                                        std::uint64_t max_pixels = std::uint64_t(1) << 26) {
     JpegSegments seen;
     std::size_t pos = 0;
     // stb accepts 0xFF fill bytes before any marker, the start-of-image marker included.
@@ -64,6 +71,12 @@ inline JpegSegments check_jpeg_segments(const unsigned char* bytes, std::size_t 
     bool progressive = false;  // the frame is SOF2
     bool coded[256] = {};      // sequential frames: component ids a scan has already coded
     std::uint32_t scans = 0;
+    // The coded-data walk follows stb's decoder state; it stops (walking = false) where stb refuses
+    // the file, as stb stops decoding there.
+    bool walking = true;
+    jpeg_detail::Frame frame;
+    jpeg_detail::HuffmanTable tables[2][4];
+    std::uint32_t restart_interval = 0;
 
     while (pos < size) {
         if (bytes[pos] != 0xFF) {  // a stray byte between segments
@@ -80,6 +93,13 @@ inline JpegSegments check_jpeg_segments(const unsigned char* bytes, std::size_t 
             progressive = marker == 0xC2;
             seen.height = (byte_at(pos + 3) << 8) | byte_at(pos + 4);
             seen.width = (byte_at(pos + 5) << 8) | byte_at(pos + 6);
+            if (pos + length <= size && length >= 2) frame = jpeg_detail::read_frame(bytes + pos + 2, length - 2, marker, max_pixels);
+            walking = walking && frame.usable;
+        }
+        const bool whole_segment = length >= 2 && pos + length <= size;
+        if (marker == 0xDD) {  // DRI: the restart interval of the scans that follow
+            walking = walking && length == 4 && whole_segment;
+            restart_interval = (byte_at(pos + 2) << 8) | byte_at(pos + 3);
         }
         if (marker == 0xC4) {  // DHT: one or more tables of (class/id, 16 counts, symbols)
             long left = long(length) - 2;
@@ -92,9 +112,13 @@ inline JpegSegments check_jpeg_segments(const unsigned char* bytes, std::size_t 
                 if (codes > 256)
                     throw Error("corrupt JPEG: a Huffman table declares more than 256 codes",
                                 {name, "DHT segment at byte " + std::to_string(pos - 2), "<= 256 codes", std::to_string(codes) + " codes"});
+                if (table_class > 1 || table_id > 3 || !whole_segment || p + 17 + codes > size ||
+                    !jpeg_detail::build_huffman(tables[table_class][table_id], bytes + p + 1, bytes + p + 17, codes))
+                    walking = false;  // stb refuses the segment
                 p += 17 + codes;
                 left -= long(17 + codes);
             }
+            walking = walking && left == 0;
         }
         if (marker == 0xDA) {  // SOS: components (id, DC/AC table), then Ss, Se, Ah/Al
             if (++scans > max_scans)
@@ -118,6 +142,11 @@ inline JpegSegments check_jpeg_segments(const unsigned char* bytes, std::size_t 
                                 {name, "SOS segment at byte " + std::to_string(pos - 2), "DHT before the scan",
                                  std::string(dc_missing ? "DC" : "AC") + " table " + std::to_string(dc_missing ? dc : ac) + " undefined"});
             }
+        }
+        if (marker == 0xDA && walking) {
+            jpeg_detail::Scan scan;
+            walking = frame.usable && whole_segment && jpeg_detail::read_scan(bytes + pos + 2, length - 2, frame, scan) &&
+                      jpeg_detail::ScanWalk(bytes, size, pos + length, name).run(frame, scan, tables[0], tables[1], restart_interval);
         }
         pos += length < 2 ? 2 : length;
         if (marker == 0xDA) {  // start of scan: entropy-coded data runs to the next real marker
