@@ -62,6 +62,32 @@ Bytes png_claiming(std::uint32_t w, std::uint32_t h) {
     return b;
 }
 
+/// The zlib CRC-32 of a chunk's type and data, as PNG stores it (stb ignores it; other readers check it).
+std::uint32_t png_crc(const unsigned char* p, std::size_t n) {
+    std::uint32_t c = 0xFFFFFFFFu;
+    for (std::size_t i = 0; i < n; ++i) {
+        c ^= p[i];
+        for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+/// small_png() with an empty IDAT chunk (length 0, valid CRC) inserted before the chunk of type
+/// `before` ("IDAT" or "IEND"); with `crc` false the 4 CRC bytes are left out (a file that then
+/// makes sense only cut right after it).
+Bytes png_with_empty_idat_before(const char* before, bool crc = true) {
+    Bytes b = small_png();
+    std::size_t pos = 8;
+    while (std::memcmp(b.data() + pos + 4, before, 4) != 0)
+        pos += 12 + (std::size_t(b[pos]) << 24 | std::size_t(b[pos + 1]) << 16 | std::size_t(b[pos + 2]) << 8 | b[pos + 3]);
+    Bytes chunk;
+    put_u32be(chunk, 0);
+    chunk.insert(chunk.end(), {'I', 'D', 'A', 'T'});
+    if (crc) put_u32be(chunk, png_crc(chunk.data() + 4, 4));
+    b.insert(b.begin() + std::ptrdiff_t(pos), chunk.begin(), chunk.end());
+    return b;
+}
+
 /// SOI, then a DHT segment whose 16 code counts add up to 16 x 255 = 4080 (the JPEG limit is 256).
 Bytes jpeg_with_oversized_huffman_table() {
     Bytes b = {0xFF, 0xD8, 0xFF, 0xC4};
@@ -215,6 +241,14 @@ std::vector<BadInput> catalogue() {
         b.insert(b.end(), idat.begin(), idat.end());
         decode(b);
     }, "chunk's length runs past the end");
+    add("image", "PNG whose only IDAT chunk is empty (stb 2.27 copies it to a null pointer)", [] {
+        Bytes b = png_with_empty_idat_before("IDAT");
+        std::size_t real = 8 + 25 + 12;  // signature, IHDR chunk, the empty IDAT chunk
+        const std::size_t length = std::size_t(b[real]) << 24 | std::size_t(b[real + 1]) << 16 | std::size_t(b[real + 2]) << 8 | b[real + 3];
+        REQUIRE(std::memcmp(b.data() + real + 4, "IDAT", 4) == 0);
+        b.erase(b.begin() + std::ptrdiff_t(real), b.begin() + std::ptrdiff_t(real + 12 + length));  // the real one out
+        decode(b);
+    }, "cannot decode image: no IDAT");
     add("image", "PNG cut after its signature", [] { Bytes b = small_png(); b.resize(12); decode(b); }, "not a readable image");
     add("image", "PNG header claiming 100000 x 100000", [] { decode(png_claiming(100000, 100000)); }, "image has too many pixels");
     add("image", "PNG header claiming 0 x 4", [] { decode(png_claiming(0, 4)); }, "image has zero size");
@@ -425,6 +459,43 @@ TEST_CASE("hostile-looking but valid images decode to their defined result (Pill
     CHECK(px(gif, 3, 3, 0) == 0);
     CHECK(px(gif, 3, 3, 1) == 0);
     CHECK(px(gif, 3, 3, 2) == 255);
+}
+
+TEST_CASE("PNG: empty IDAT chunks (valid, length 0) change nothing; fuzz_image's null-pointer copy in stb") {
+    photong::Image want;
+    want.width = 8, want.height = 4;
+    want.rgb.assign(8 * 4 * 3, 0);
+    for (std::size_t i = 0; i < want.rgb.size(); ++i) want.rgb[i] = std::uint8_t(i * 37);  // small_png()'s pixels
+    const Bytes plain = small_png();
+    REQUIRE(photong::decode_image(plain.data(), plain.size()).rgb == want.rgb);
+    // stb 2.27 copies an empty first IDAT chunk with memcpy(NULL, p, 0); under UBSan that is a finding.
+    for (const Bytes& b : {png_with_empty_idat_before("IDAT"), png_with_empty_idat_before("IEND")}) {
+        REQUIRE(b.size() >= plain.size() + 8);
+        const photong::Image got = photong::decode_image(b.data(), b.size(), "empty_idat.png");
+        CHECK(got.width == 8);
+        CHECK(got.height == 4);
+        CHECK(got.rgb == want.rgb);
+    }
+    Bytes two = png_with_empty_idat_before("IDAT");  // two empty chunks before the data
+    const Bytes one_more(two.begin() + 33, two.begin() + 45);
+    two.insert(two.begin() + 33, one_more.begin(), one_more.end());
+    CHECK(photong::decode_image(two.data(), two.size(), "two_empty_idat.png").rgb == want.rgb);
+    // The copy keeps every other chunk and is only made when there is an empty IDAT chunk.
+    CHECK(photong::png_without_empty_idat(plain.data(), plain.size()) == plain);
+    CHECK(photong::png_without_empty_idat(two.data(), two.size()) == plain);
+    CHECK_FALSE(photong::check_png_chunk_lengths(plain.data(), plain.size(), "plain.png").has_empty_idat);
+    CHECK(photong::check_png_chunk_lengths(two.data(), two.size(), "two.png").has_empty_idat);
+    // An empty IDAT chunk ending the file without its CRC (and no IEND) goes too; stb then refuses
+    // the file as it refuses it without that chunk.
+    Bytes no_end = png_with_empty_idat_before("IEND", false);
+    no_end.resize(no_end.size() - 12);  // IEND off
+    const Bytes without(plain.begin(), plain.end() - 12);
+    CHECK(photong::png_without_empty_idat(no_end.data(), no_end.size()) == without);
+    std::string refused, refused_without;
+    try { (void)photong::decode_image(no_end.data(), no_end.size(), "x.png"); } catch (const photong::Error& e) { refused = e.what(); }
+    try { (void)photong::decode_image(without.data(), without.size(), "x.png"); } catch (const photong::Error& e) { refused_without = e.what(); }
+    CHECK(refused.find("cannot decode image") != std::string::npos);
+    CHECK(refused == refused_without);
 }
 
 TEST_CASE("JPEG coded data: a block needing bits past a marker is refused, data ending with the file is not") {

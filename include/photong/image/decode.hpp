@@ -96,6 +96,10 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const st
     // overwrites the last), which names nothing. JPEG: jpeg_guard.hpp also refuses bad Huffman tables and repeated scans.
     const JpegSegments jpeg = check_jpeg_segments(bytes, size, name, limits.max_jpeg_scans, limits.max_pixels);
     const PngChunks png = check_png_chunk_lengths(bytes, size, name);  // png_guard.hpp: no allocation for a length the file does not hold
+    if (png.has_empty_idat) {  // png_guard.hpp: stb copies an empty first IDAT chunk to a null buffer
+        const std::vector<unsigned char> kept = png_without_empty_idat(bytes, size);
+        if (kept.size() < size) return decode_image(kept.data(), kept.size(), name, limits);  // shorter each time: ends
+    }
     const PnmHeader pnm = check_pnm_header(bytes, size, name);  // pnm_guard.hpp: no header number that overflows stb's int
     std::uint64_t declared_w = 0, declared_h = 0;
     bool declared = true;
