@@ -70,6 +70,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "weights"))
 import safetensors_io  # noqa: E402
 
+sys.path.insert(0, HERE)
+import lstm_fused  # noqa: E402
+
 CLASSES, BARS, STEPS_PER_BAR = 90, 16, 16
 SEQ_LEN = BARS * STEPS_PER_BAR
 MIN_PITCH, MAX_PITCH = 21, 108
@@ -113,6 +116,7 @@ class HierdecVAE(nn.Module):
         self.core_init = nn.Linear(cond_units, 2 * core_layers * core_units)
         self.core = nn.LSTM(CLASSES + cond_units, core_units, num_layers=core_layers, batch_first=True)
         self.proj = nn.Linear(core_units, CLASSES)
+        self.fused = False  # forward() through lstm_fused instead of nn.LSTM (the trainer's choice on the CPU)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -163,7 +167,64 @@ class HierdecVAE(nn.Module):
         out, _ = self.core(x, core_state)
         return self.proj(out).reshape(B, SEQ_LEN, CLASSES)
 
+    # ---- the same maths through lstm_fused (one autograd node per LSTM layer; ~2x faster on the CPU)
+
+    def encode_fused(self, events):
+        """encode() for int events [B, T]: layer 0's one-hot input product is a row gather of W_ih."""
+        lstm, H = self.encoder, self.encoder.hidden_size
+        T, B = events.shape[1], events.shape[0]
+        zeros = events.new_zeros(B, H, dtype=self.mu.weight.dtype)
+        seq, finals = None, []
+        for k in range(lstm.num_layers):
+            outs, finals = [], []
+            for suffix, reverse in (("", False), ("_reverse", True)):
+                if k == 0:
+                    w = getattr(lstm, "weight_ih_l0" + suffix)
+                    b = getattr(lstm, "bias_ih_l0" + suffix) + getattr(lstm, "bias_hh_l0" + suffix)
+                    x_proj = F.embedding(events.t(), w.t()) + b                  # [T, B, 4H]
+                else:
+                    x_proj = lstm_fused.project(seq, lstm, k, suffix)
+                o, h, _ = lstm_fused.lstm_layer(x_proj, getattr(lstm, f"weight_hh_l{k}{suffix}"), zeros, zeros, reverse)
+                outs.append(o)
+                finals.append(h)
+            seq = torch.cat(outs, dim=2)                                         # [T, B, 2H]
+        final = torch.cat(finals, dim=1)
+        return self.mu(final), F.softplus(self.sigma(final))
+
+    @staticmethod
+    def _stack_fused(lstm, x_proj0, h0, c0):
+        """A unidirectional nn.LSTM stack through lstm_fused; layer 0's input projection is given."""
+        x_proj = x_proj0
+        for k in range(lstm.num_layers):
+            out, _, _ = lstm_fused.lstm_layer(x_proj, getattr(lstm, f"weight_hh_l{k}"), h0[k], c0[k])
+            if k + 1 < lstm.num_layers:
+                x_proj = lstm_fused.project(out, lstm, k + 1)
+        return out
+
+    def decode_teacher_forced_fused(self, z, events):
+        """decode_teacher_forced() for int events [B, 256]; the conductor's zero input leaves only its bias, and
+        the core's first-layer product is a gather for the previous event plus one product per bar for the
+        embedding (the same for the bar's 16 steps)."""
+        B, s = z.shape[0], self.sizes
+        h0, c0 = self._initial_state(self.cond_init(z), s["cond_layers"], s["cond_units"])
+        cb = self.conductor.bias_ih_l0 + self.conductor.bias_hh_l0
+        emb = self._stack_fused(self.conductor, cb.expand(BARS, B, -1), h0, c0)   # [BARS, B, cond_units]
+        emb = emb.transpose(0, 1).reshape(B * BARS, s["cond_units"])             # bar-major within each sequence
+        h0, c0 = self._initial_state(self.core_init(emb), s["core_layers"], s["core_units"])
+        prev = torch.cat([events.new_zeros(B, 1), events[:, :-1] + 1], dim=1)   # 0 = nothing before bar 1
+        prev = prev.reshape(B * BARS, STEPS_PER_BAR).t()                          # [16, B*BARS]
+        w = self.core.weight_ih_l0                                                # [4H, CLASSES + cond_units]
+        w_prev = torch.cat([w.new_zeros(w.shape[0], 1), w[:, :CLASSES]], dim=1).t()  # row 0: no previous event
+        per_bar = torch.addmm(self.core.bias_ih_l0 + self.core.bias_hh_l0, emb, w[:, CLASSES:].t())
+        x_proj = F.embedding(prev, w_prev) + per_bar                              # [16, B*BARS, 4H]
+        out = self._stack_fused(self.core, x_proj, h0, c0)                        # [16, B*BARS, H]
+        logits = self.proj(out.transpose(0, 1))                                   # [B*BARS, 16, CLASSES]
+        return logits.reshape(B, SEQ_LEN, CLASSES)
+
     def forward(self, events, eps):
+        if self.fused:
+            mu, sigma = self.encode_fused(events.long())
+            return self.decode_teacher_forced_fused(mu + sigma * eps, events.long()), mu, sigma
         onehot = F.one_hot(events.long(), CLASSES).to(self.mu.weight.dtype)
         mu, sigma = self.encode(onehot)
         z = mu + sigma * eps
@@ -453,6 +514,23 @@ def self_test():
     if not good:
         print("  missing/wrong:", {k: v for k, v in want_shapes.items() if got_shapes.get(k) != v},
               "extra:", sorted(set(got_shapes) - set(want_shapes)))
+    # The fused CPU path (lstm_fused) must compute what the nn.LSTM path computes, gradients included.
+    fused = HierdecVAE(*PRESETS["tiny"]).double()
+    fused.load_state_dict(model.state_dict())
+    fused.fused = True
+    hp = default_hparams()
+    eps = torch.randn(3, model.sizes["z_size"], dtype=torch.float64)
+    grads = []
+    for m_ in (model, fused):
+        m_.zero_grad()
+        loss, _ = losses(m_, ev, eps, 5, hp)
+        loss.backward()
+        grads.append([loss.detach()] + [torch.zeros_like(p) if p.grad is None else p.grad.clone() for p in m_.parameters()])
+    err = max(float((a - b).abs().max()) for a, b in zip(*grads))
+    good = err < 1e-9
+    ok &= good
+    print(f"self-test: fused LSTM path vs nn.LSTM path, loss and {len(grads[0]) - 1} parameter gradients: "
+          f"max |difference| {err:.3e} {'ok' if good else 'FAIL'}")
     # The training loss at initialisation: the decoder must start near uniform and the step must run.
     model = HierdecVAE(*PRESETS["tiny"])
     hp = default_hparams()
@@ -478,6 +556,37 @@ def blas_library():
         return "unknown", False
     slow = bool(libs) and not any("openblas" in x or "mkl" in x or "blis" in x for x in libs)
     return ",".join(os.path.basename(os.path.dirname(x)) + "/" + os.path.basename(x) for x in libs) or "none", slow
+
+
+TCMALLOC = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"  # Debian libtcmalloc-minimal4
+
+
+def reexec_with_fast_allocator(threads):
+    """Re-runs this process with tcmalloc preloaded and OpenBLAS held to `threads` threads, when that is not so yet.
+    Why: glibc returns the large per-step buffers (activations of [256, B, 4H]) to the kernel on every free, so
+    every step page-faults them in again; with tcmalloc a `--preset cpu` batch-64 step went from 7.4 to 4.6 s here
+    (weights/MELODY.md). OpenBLAS's pthread build ignores torch.set_num_threads and, with the other core busy, its
+    second thread made small products 5x slower. PHOTONG_TRAIN_NO_REEXEC=1 turns this off."""
+    if os.environ.get("PHOTONG_TRAIN_NO_REEXEC") == "1" or not os.path.exists(TCMALLOC):
+        return
+    env = dict(os.environ)
+    want_threads = str(threads or 1)
+    if "tcmalloc" in env.get("LD_PRELOAD", "") and env.get("OPENBLAS_NUM_THREADS") == want_threads:
+        return
+    others = [x for x in env.get("LD_PRELOAD", "").split(":") if x and "tcmalloc" not in x]
+    env["LD_PRELOAD"] = ":".join(others + [TCMALLOC])
+    env["OPENBLAS_NUM_THREADS"] = want_threads
+    env["PHOTONG_TRAIN_NO_REEXEC"] = "1"
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+def allocator_name():
+    try:
+        maps = open("/proc/self/maps").read()
+    except OSError:
+        return "unknown"
+    return "tcmalloc" if "tcmalloc" in maps else "jemalloc" if "jemalloc" in maps else "system malloc"
 
 
 def default_hparams():
@@ -523,6 +632,41 @@ def batch_indices(step, n, batch, seed):
 def step_eps(step, batch, z, seed):
     g = torch.Generator().manual_seed(seed * 1_000_003 + step + 1)
     return torch.randn(batch, z, generator=g)
+
+
+def key_shift_range(keys):
+    """The semitone shifts that --transpose-keys K draws from: K consecutive shifts around 0, -5..+6 for 12."""
+    return -((keys - 1) // 2), keys // 2
+
+
+def allowed_shifts(events, keys):
+    """Per window [B, 256], the lowest and highest shift in key_shift_range(keys) that keeps every note-on inside
+    MIDI 21..108 (classes 2..89)."""
+    lo, hi = key_shift_range(keys)
+    notes = events >= 2
+    pmin = torch.where(notes, events, torch.full_like(events, CLASSES)).min(dim=1).values
+    pmax = torch.where(notes, events, torch.full_like(events, -1)).max(dim=1).values
+    return torch.clamp(2 - pmin, min=lo), torch.clamp(CLASSES - 1 - pmax, max=hi)
+
+
+def transpose_batch(events, step, seed, keys):
+    """Transposition augmentation, deterministic in (seed, step): each window moves by a shift drawn uniformly
+    from those of allowed_shifts (0 included, so the original key is one of the K). Holds and note-offs stay."""
+    if keys <= 1:
+        return events
+    lo, hi = allowed_shifts(events, keys)
+    g = torch.Generator().manual_seed(seed * 7_919 + step + 17)
+    u = torch.rand(len(events), generator=g, dtype=torch.float64)
+    k = torch.minimum(lo + torch.floor(u * (hi - lo + 1).double()).long(), hi)
+    return torch.where(events >= 2, events + k[:, None], events)
+
+
+def transposed_window_count(events, keys):
+    """How many distinct (window, shift) pairs the augmentation can draw: the training windows in all keys."""
+    if keys <= 1:
+        return len(events)
+    lo, hi = allowed_shifts(events, keys)
+    return int((hi - lo + 1).sum())
 
 
 @torch.no_grad()
@@ -600,6 +744,13 @@ def main(argv=None):
                     help="start from exported Magenta-named weights (e.g. the shipped weights/hierdec_mel16_photong."
                          "safetensors): sizes from the file, the step count (and so the lr and beta schedules) from its "
                          "steps_trained metadata, fresh Adam moments; for continuing a model whose checkpoint is gone")
+    ap.add_argument("--transpose-keys", type=int, default=12, metavar="K",
+                    help="transposition augmentation: each training window is moved by a random shift among K "
+                         "consecutive ones around 0 (-5..+6 for 12: all keys) that keep its notes in MIDI 21..108; "
+                         "1 = none (what magenta's mel_16bar training did)")
+    ap.add_argument("--lstm", choices=("fused", "nn"), default=None,
+                    help="LSTM implementation for training: fused (tools/lstm_fused.py, default on the CPU) or "
+                         "torch.nn.LSTM (default on CUDA, where cuDNN runs it)")
     ap.add_argument("--checkpoint-every", type=int, default=500)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--eval-every", type=int, default=1000)
@@ -620,6 +771,8 @@ def main(argv=None):
         return self_test()
     if not args.out_dir:
         ap.error("--out-dir is required")
+    if not args.export_only and args.device == "cpu":
+        reexec_with_fast_allocator(args.threads)
     if args.threads:
         torch.set_num_threads(args.threads)
     os.makedirs(args.out_dir, exist_ok=True)
@@ -639,6 +792,7 @@ def main(argv=None):
         ckpt = torch.load(ckpt_path, map_location="cpu")
         sizes, hp = ckpt["sizes"], ckpt["hparams"]
         args.seed, args.batch_size = ckpt["seed"], ckpt["batch_size"]
+        args.transpose_keys = ckpt.get("transpose_keys", args.transpose_keys)
         args.preset = ckpt.get("preset", args.preset)
         state.update(ckpt["state"])
         if not args.export_only and ckpt["data"] != os.path.abspath(args.data):
@@ -662,6 +816,7 @@ def main(argv=None):
     if ckpt:
         model.load_state_dict(ckpt["model"])
     model.to(device)
+    model.fused = (args.lstm or ("fused" if device.type == "cpu" else "nn")) == "fused"
     # Adam's defaults (betas 0.9, 0.999, eps 1e-8) are TF's; TF applies eps to the bias-uncorrected
     # sqrt(v) (its "epsilon hat"), a negligible difference.
     opt = torch.optim.Adam(model.parameters(), lr=hp["learning_rate"])
@@ -681,13 +836,19 @@ def main(argv=None):
               "OPENBLAS_NUM_THREADS=<threads>", flush=True)
     if not args.export_only:
         train, val, data_meta = load_data(args.data)
+        data_meta["transpose_keys"] = str(args.transpose_keys)
+        data_meta["train_windows_all_keys"] = str(transposed_window_count(train, args.transpose_keys))
+        print(f"transposition: {args.transpose_keys} keys (shifts {key_shift_range(args.transpose_keys)}), "
+              f"{data_meta['train_windows_all_keys']} (window, key) pairs from {len(train)} windows", flush=True)
         print(f"data {args.data}: {len(train)} train, {0 if val is None else len(val)} val sequences; model {sizes}, "
-              f"{nparams} parameters; threads {torch.get_num_threads()}; device {device}; BLAS {blas}", flush=True)
+              f"{nparams} parameters; threads {torch.get_num_threads()}; device {device}; BLAS {blas}; "
+              f"allocator {allocator_name()}; LSTM {'fused' if model.fused else 'nn'}", flush=True)
 
     def save_checkpoint():
         state["device"] = str(device) if device.type == "cpu" else "%s (%s)" % (device, torch.cuda.get_device_name(device))
         atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "sizes": sizes, "hparams": hp,
                            "seed": args.seed, "batch_size": args.batch_size, "state": state, "preset": args.preset,
+                           "transpose_keys": args.transpose_keys,
                            "data": os.path.abspath(data_path), "data_meta": data_meta,
                            "torch_rng": torch.get_rng_state(), "numpy_rng": np.random.get_state()}, ckpt_path)
 
@@ -717,7 +878,7 @@ def main(argv=None):
                 break
             step = state["step"]
             idx, epoch = batch_indices(step, len(train), args.batch_size, args.seed)
-            events = train[idx].to(device)
+            events = transpose_batch(train[idx], step, args.seed, args.transpose_keys).to(device)
             eps = step_eps(step, len(events), sizes["z_size"], args.seed).to(device)
             lr = learning_rate(step, hp)
             for g in opt.param_groups:
@@ -725,7 +886,7 @@ def main(argv=None):
             opt.zero_grad(set_to_none=False)
             loss, m = losses(model, events, eps, step, hp)
             loss.backward()
-            grads = [p.grad for p in model.parameters()]
+            grads = [p.grad for p in model.parameters() if p.grad is not None]  # the conductor's W_ih has none when fused (zero input)
             gnorm = torch.sqrt(sum((g.double() ** 2).sum() for g in grads)).item()
             with torch.no_grad():
                 if not math.isfinite(gnorm) or gnorm >= hp["grad_norm_clip_to_zero"]:
