@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <cmath>
 #include <string>
 
 namespace photong_cli {
@@ -29,6 +30,22 @@ inline bool parse_double(const std::string& s, double& out) {
     if (errno == ERANGE || *end != '\0' || end == s.c_str()) return false;
     out = v;
     return true;
+}
+
+/// --top-k: an integer 0..100000 (0 = no limit). Returns "" or the problem, for the program's usage().
+inline std::string parse_top_k(const std::string& v, int& out) {
+    std::uint64_t k = 0;
+    if (!parse_u64(v, k) || k > 100000) return "--top-k must be an integer 0..100000 (0 = no limit), got '" + v + "'";
+    out = int(k);
+    return "";
+}
+
+/// --top-p: a number in (0, 1] (1 = no limit).
+inline std::string parse_top_p(const std::string& v, float& out) {
+    double p = 0;
+    if (!parse_double(v, p) || !std::isfinite(p) || p <= 0 || p > 1) return "--top-p must be a number in (0, 1] (1 = no limit), got '" + v + "'";
+    out = float(p);
+    return "";
 }
 
 }  // namespace photong_cli

@@ -1,7 +1,7 @@
 // photong — an image in, a 16-bar melody with chords out (Standard MIDI File), after the Photong paper.
 //
-//   photong IMAGE [-o OUT.mid] [--seed N] [--temperature T] [--variations K] [--rank entropy|groove|first]
-//                 [--colour-affect] [--weights-dir D] [--json] [--png ROLL.png] [--wav OUT.wav]
+//   photong IMAGE [-o OUT.mid] [--seed N] [--temperature T] [--top-k K] [--top-p P] [--form F] [--variations K]
+//                 [--rank entropy|groove|first] [--colour-affect] [--weights-dir D] [--json] [--png ROLL.png] [--wav OUT.wav]
 //
 // The whole pipeline is photong::Pipeline (include/photong/pipeline.hpp). Weights are read from D
 // (default: the source tree's weights/) under fixed names:
@@ -60,12 +60,19 @@ namespace {
 int usage(const char* problem = nullptr) {
     if (problem) std::fprintf(stderr, "photong: %s\n", problem);
     std::fprintf(stderr,
-                 "usage: photong IMAGE [-o OUT.mid] [--seed N] [--temperature T] [--variations K]\n"
-                 "               [--rank entropy|groove|first] [--colour-affect] [--weights-dir D] [--json]\n"
+                 "usage: photong IMAGE [-o OUT.mid] [--seed N] [--temperature T] [--top-k K] [--top-p P] [--form F]\n"
+                 "               [--variations K] [--rank entropy|groove|first] [--colour-affect] [--weights-dir D] [--json]\n"
                  "  -o OUT.mid         output Standard MIDI File (default: IMAGE's name with .mid, here)\n"
                  "  --seed N           random seed 0..2^64-1 (default 0): same seed, same melody\n"
                  "  --temperature T    decoder softmax temperature >= 0 (0 = greedy); default: the melody model's\n"
                  "                     sampling_temperature metadata, else 0.5 (Photong's)\n"
+                 "  --top-k K          sample among the K most probable events only (0 = all); default: the\n"
+                 "                     model's sampling_top_k metadata, else 0\n"
+                 "  --top-p P          sample among the most probable events holding P of the probability (nucleus,\n"
+                 "                     0 < P <= 1; 1 = all); default: the model's sampling_top_p metadata, else 1\n"
+                 "  --form F           song form over 4-bar phrases: AABA, ABAB, AABB, ... (a repeated letter replays\n"
+                 "                     that phrase with a new last bar; add ! for exact repeats, e.g. AABA!), or none;\n"
+                 "                     default: the model's song_form metadata, else none\n"
                  "  --variations K     decode K melodies (1..%d, default 1) and keep the best by --rank\n"
                  "  --rank R           entropy (highest pitch entropy), groove (highest groove consistency)\n"
                  "                     or first (default)\n"
@@ -192,7 +199,7 @@ int main(int argc, char** argv) {
             continue;
         }
         const bool takes_value = a == "-o" || a == "--seed" || a == "--temperature" || a == "--variations" || a == "--rank" || a == "--weights-dir" ||
-                                a == "--png" || a == "--wav";
+                                a == "--png" || a == "--wav" || a == "--top-k" || a == "--top-p" || a == "--form";
         if (!takes_value) {
             if (a.size() > 1 && a[0] == '-') return usage(("unknown option '" + a + "'").c_str());
             if (!image.empty()) return usage(("one image only, got '" + image + "' and '" + a + "'").c_str());
@@ -216,6 +223,23 @@ int main(int argc, char** argv) {
             if (!parse_double(v, t) || !std::isfinite(t) || t < 0 || t > 1e6)
                 return usage(("--temperature must be a finite number >= 0, got '" + v + "'").c_str());
             opt.temperature = float(t);
+        } else if (a == "--top-k") {
+            int k = 0;
+            const std::string problem = photong_cli::parse_top_k(v, k);
+            if (!problem.empty()) return usage(problem.c_str());
+            opt.top_k = k;
+        } else if (a == "--top-p") {
+            float p = 1;
+            const std::string problem = photong_cli::parse_top_p(v, p);
+            if (!problem.empty()) return usage(problem.c_str());
+            opt.top_p = p;
+        } else if (a == "--form") {
+            try {
+                opt.form = photong::SongForm::parse(v);
+                opt.form->sources(photong::Pipeline::kBars);
+            } catch (const photong::Error&) {
+                return usage(("--form must be none or 1, 2, 4, 8 or 16 phrase letters A-Z (e.g. AABA, ABAB!), got '" + v + "'").c_str());
+            }
         } else if (a == "--variations") {
             std::uint64_t k = 0;
             if (!parse_u64(v, k) || k < 1 || k > std::uint64_t(photong::GenerateOptions::kMaxVariations))
@@ -296,6 +320,9 @@ int main(int argc, char** argv) {
             j["seed"] = opt.seed;
             j["temperature"] = r.temperature;
             j["temperature_source"] = opt.temperature ? "option" : "default";
+            j["top_k"] = r.sampling.top_k;
+            j["top_p"] = r.sampling.top_p;
+            j["form"] = r.form.name();
             j["variations"] = opt.variations;
             j["rank"] = photong::rank_name(opt.rank);
             j["chosen"] = r.chosen;
@@ -321,8 +348,9 @@ int main(int argc, char** argv) {
         } else {
             std::printf("arousal %.3f -> %.1f BPM   (%s)\n", r.arousal, r.bpm, source);
             std::printf("valence %.3f -> %s   (%s)\n", r.valence, key_name(r.key).c_str(), source);
-            std::printf("temperature %g%s\n", r.temperature,
-                        opt.temperature ? "" : (r.temperature == photong::kPhotongTemperature ? "   (Photong's)" : "   (the melody model's sampling_temperature)"));
+            std::printf("temperature %g%s, top-k %d, top-p %g, form %s\n", r.temperature,
+                        opt.temperature ? "" : (r.temperature == photong::kPhotongTemperature ? " (Photong's)" : " (the melody model's)"),
+                        r.sampling.top_k, double(r.sampling.top_p), r.form.name().c_str());
             std::printf("bar 1:");
             if (first_bar.empty()) std::printf(" (rest)");
             for (const photong::Note* n : first_bar) std::printf(" %s", note_name(n->pitch).c_str());

@@ -1,14 +1,17 @@
 // photong-melody — a melody sampled from MusicVAE's prior, written as a Standard MIDI File.
 //
-//   photong-melody --weights FILE --seed S [--temperature T] [--bars N] [--qpm Q] -o OUT.mid
+//   photong-melody --weights FILE --seed S [--temperature T] [--top-k K] [--top-p P] [--form F] [--bars N] [--qpm Q]
+//                  -o OUT.mid
 //
 // As MusicVAE's sample(): z ~ N(0, 1) (photong::Rng(seed), z size from the weights), decoded by
 // the model the file holds -- HierarchicalLstmDecoder (hierdec-mel_16bar: 16 bars of 16 steps by
 // default) when `decoder/hierarchical_level_0/initial_state/kernel` is there, otherwise the flat
 // CategoricalLstmDecoder (`decoder/z_to_initial_state/kernel`, e.g. mel_2bar_small: as many steps
 // as the metadata's converter_numSteps, else 2 bars). Each step's event is drawn from
-// softmax(logits / T); T = 0 takes the argmax (greedy). Photong's default T is 0.5; magenta's
-// sample() defaults to 1.0. The same seed and flags give the same file, byte for byte.
+// softmax(logits / T), optionally limited to the top-k / top-p (nucleus) events (models/sampling.hpp);
+// T = 0 takes the argmax (greedy). Photong's default T is 0.5; magenta's sample() defaults to 1.0; the
+// defaults are the model file's sampling_* metadata when it has them. --form gives a hierarchical
+// model's bars a song form (models/song_form.hpp). The same seed and flags give the same file, byte for byte.
 //
 // The events become notes as note_seq's Melody.to_sequence does (melody_to_notes; velocity 80 as
 // MusicVAE's from_tensors), 16th-note steps at --qpm (120 by default), and are written as SMF
@@ -30,6 +33,8 @@
 #include <photong/core/tensor.hpp>
 #include <photong/models/music_vae_flat.hpp>
 #include <photong/models/music_vae_hier.hpp>
+#include <photong/models/sampling.hpp>
+#include <photong/models/song_form.hpp>
 #include <photong/music/melody.hpp>
 #include <photong/music/midi.hpp>
 
@@ -46,11 +51,19 @@ constexpr int kMaxBars = 1000;
 int usage(const char* problem = nullptr) {
     if (problem) std::fprintf(stderr, "photong-melody: %s\n", problem);
     std::fprintf(stderr,
-                 "usage: photong-melody --weights FILE --seed S [--temperature T] [--bars N] [--qpm Q] -o OUT.mid\n"
+                 "usage: photong-melody --weights FILE --seed S [--temperature T] [--top-k K] [--top-p P] [--form F]\n"
+                 "                      [--bars N] [--qpm Q] -o OUT.mid\n"
                  "  --weights FILE     MusicVAE decoder safetensors (flat, e.g. mel_2bar_small, or hierdec-mel_16bar)\n"
                  "  --seed S           random seed, 0..2^64-1: the prior sample z and the event draws\n"
                  "  --temperature T    softmax temperature >= 0 (0 = greedy argmax; magenta's default is 1.0); default: the\n"
                  "                     model's sampling_temperature metadata, else 0.5 (Photong's)\n"
+                 "  --top-k K          sample among the K most probable events only (0 = all); default: the model's\n"
+                 "                     sampling_top_k metadata, else 0\n"
+                 "  --top-p P          nucleus: sample among the most probable events holding P of the probability\n"
+                 "                     (0 < P <= 1; 1 = all); default: the model's sampling_top_p metadata, else 1\n"
+                 "  --form F           hierarchical models: a song form, one letter per phrase (AABA, ABAB, ...; a\n"
+                 "                     repeated letter replays that phrase with a new last bar, ! for exact repeats),\n"
+                 "                     or none; the phrases must divide the bars; default: song_form metadata, else none\n"
                  "  --bars N           bars of 16 steps, 1..%d (default: hierarchical 16; flat the model's\n"
                  "                     converter_numSteps, else 2)\n"
                  "  --qpm Q            tempo in quarter notes per minute (default 120)\n"
@@ -85,10 +98,14 @@ int main(int argc, char** argv) {
     double temperature = 0.5, qpm = 120;
     bool have_temperature = false;
     std::optional<int> bars;
+    std::optional<int> top_k;
+    std::optional<float> top_p;
+    std::optional<photong::SongForm> form;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "-h" || a == "--help") return usage();
-        const bool takes_value = a == "--weights" || a == "--seed" || a == "--temperature" || a == "--bars" || a == "--qpm" || a == "-o";
+        const bool takes_value = a == "--weights" || a == "--seed" || a == "--temperature" || a == "--bars" || a == "--qpm" || a == "-o" ||
+                                a == "--top-k" || a == "--top-p" || a == "--form";
         if (!takes_value) return usage(("unknown argument '" + a + "'").c_str());
         if (i + 1 >= argc) return usage((a + " needs a value").c_str());
         const std::string v = argv[++i];
@@ -103,6 +120,22 @@ int main(int argc, char** argv) {
             if (!parse_double(v, temperature) || !std::isfinite(temperature) || temperature < 0)
                 return usage(("--temperature must be a finite number >= 0, got '" + v + "'").c_str());
             have_temperature = true;
+        } else if (a == "--top-k") {
+            int k = 0;
+            const std::string problem = photong_cli::parse_top_k(v, k);
+            if (!problem.empty()) return usage(problem.c_str());
+            top_k = k;
+        } else if (a == "--top-p") {
+            float p = 1;
+            const std::string problem = photong_cli::parse_top_p(v, p);
+            if (!problem.empty()) return usage(problem.c_str());
+            top_p = p;
+        } else if (a == "--form") {
+            try {
+                form = photong::SongForm::parse(v);
+            } catch (const photong::Error&) {
+                return usage(("--form must be none or phrase letters A-Z with an optional ! (e.g. AABA, ABAB!), got '" + v + "'").c_str());
+            }
         } else if (a == "--bars") {
             std::uint64_t b = 0;
             if (!parse_u64(v, b) || b < 1 || b > std::uint64_t(kMaxBars))
@@ -135,8 +168,13 @@ int main(int argc, char** argv) {
         photong::DecodeResult decoded;
         std::int64_t z_size = 0, classes = 0;
         int steps = 0;
-        if (!have_temperature) temperature = photong::recommended_temperature(file);
-        const float t = float(temperature);
+        photong::SamplingOptions sampling = photong::recommended_sampling(file);
+        if (have_temperature) sampling.temperature = float(temperature);
+        if (top_k) sampling.top_k = *top_k;
+        if (top_p) sampling.top_p = *top_p;
+        temperature = sampling.temperature;
+        const float t = sampling.temperature;
+        photong::SongForm song_form;
         auto prior_sample = [&](std::int64_t n) {
             photong::Tensor z({1, n});
             for (std::int64_t k = 0; k < n; ++k) z[std::size_t(k)] = float(rng.normal());
@@ -149,7 +187,12 @@ int main(int argc, char** argv) {
                     {file.path(), "core_decoder/decoder/output_projection/kernel", std::to_string(enc.num_classes()), std::to_string(classes)});
             const int n_bars = bars.value_or(16);
             steps = n_bars * kStepsPerBar;
-            decoded = decoder.decode(prior_sample(z_size), n_bars, kStepsPerBar, t, &rng);
+            song_form = form.value_or(photong::recommended_form(file));
+            if (!song_form.empty() && n_bars % int(song_form.pattern.size()) != 0)
+                throw photong::Error("the song form's phrases must divide the bars evenly",
+                                     {"", "--form " + song_form.name(), "a divisor of " + std::to_string(n_bars) + " phrases",
+                                      std::to_string(song_form.pattern.size()) + " phrases"});
+            decoded = decoder.decode(prior_sample(z_size), n_bars, kStepsPerBar, sampling, &rng, song_form);
         } else {
             const photong::CategoricalLstmDecoder decoder(file);
             z_size = decoder.z_size(), classes = decoder.classes();
@@ -158,7 +201,9 @@ int main(int argc, char** argv) {
             if (bars) steps = *bars * kStepsPerBar;
             else if (file.metadata().count("converter_numSteps")) steps = metadata_int(file, "converter_numSteps", 1, kMaxBars * kStepsPerBar);
             else steps = 2 * kStepsPerBar;
-            decoded = decoder.decode(prior_sample(z_size), steps, t, &rng);
+            if (form && !form->empty())
+                throw photong::Error("--form needs a hierarchical model (a flat decoder has no bars to repeat)", {file.path(), "--form", "none", form->name()});
+            decoded = decoder.decode(prior_sample(z_size), steps, sampling, &rng);
         }
 
         const std::vector<photong::Note> notes = photong::melody_to_notes(decoded.events[0], qpm, kStepsPerQuarter, kVelocity, enc);
@@ -187,9 +232,10 @@ int main(int argc, char** argv) {
         int lo = 128, hi = -1;
         for (const photong::Note& n : notes) lo = std::min(lo, n.pitch), hi = std::max(hi, n.pitch);
         const std::string range = notes.empty() ? "none" : std::to_string(lo) + ".." + std::to_string(hi);
-        std::printf("%s decoder (%s), z %lld, %d steps (%.4g bars), seed %llu, temperature %g%s: %zu notes, pitch %s, %.2f s at %g qpm -> %s\n",
+        std::printf("%s decoder (%s), z %lld, %d steps (%.4g bars), seed %llu, temperature %g%s, top-k %d, top-p %g, form %s: %zu notes, pitch %s, %.2f s at %g qpm -> %s\n",
                     hierarchical ? "hierarchical" : "flat", basename_of(weights).c_str(), (long long)z_size, steps,
-                    double(steps) / kStepsPerBar, (unsigned long long)seed, temperature, temperature == 0 ? " (greedy)" : (!have_temperature && t != photong::kPhotongTemperature ? " (the model's sampling_temperature)" : ""), notes.size(),
+                    double(steps) / kStepsPerBar, (unsigned long long)seed, temperature, temperature == 0 ? " (greedy)" : (!have_temperature && t != photong::kPhotongTemperature ? " (the model's sampling_temperature)" : ""),
+                    sampling.top_k, double(sampling.top_p), song_form.name().c_str(), notes.size(),
                     range.c_str(), steps * 60.0 / qpm / kStepsPerQuarter, qpm, out_path.c_str());
         return 0;
     } catch (const photong::Error& e) {

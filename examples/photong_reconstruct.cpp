@@ -1,6 +1,11 @@
 // photong-reconstruct — MusicVAE reconstruction of melodies: encode to mu, greedy-decode mu.
 //
 //   photong-reconstruct --weights W --input IN.safetensors -o OUT.safetensors
+//                       [--temperature T [--top-k K] [--top-p P] [--seed S]] [--form F]
+//
+// With --temperature T > 0 the decode of mu samples instead (models/sampling.hpp; Rng(S), S default 0),
+// and --form gives the bars a song form (models/song_form.hpp): tools/crosscheck_cpp.py --sampled checks
+// both against the Python reference draw for draw.
 //
 // IN holds `events`, integer classes [N, T] (int32 from tools/melody_dataset.py; any integer
 // dtype is read). The BidirectionalLstmEncoder gives each row's posterior N(mu, sigma^2); the
@@ -28,6 +33,10 @@
 #include <photong/core/tensor.hpp>
 #include <photong/models/music_vae_encoder.hpp>
 #include <photong/models/music_vae_hier.hpp>
+#include <photong/models/sampling.hpp>
+#include <photong/models/song_form.hpp>
+
+#include "cli_args.hpp"
 
 namespace {
 
@@ -40,7 +49,10 @@ int usage(const char* problem = nullptr) {
                  "  --weights FILE     MusicVAE safetensors with encoder and hierarchical decoder (hierdec-mel_16bar)\n"
                  "  --input IN         safetensors with `events`: integer classes [N, T], T a multiple of %d\n"
                  "  -o OUT             output safetensors: mu, sigma F32 [N, z]; events I32 [N, T] (greedy decode of mu);\n"
-                 "                     logits F32 [N, T, classes]; written atomically\n",
+                 "                     logits F32 [N, T, classes]; written atomically\n"
+                 "  --temperature T    sample the decode of mu at T (default 0: greedy), with --top-k K, --top-p P\n"
+                 "  --seed S           the sampling's Rng seed (default 0)\n"
+                 "  --form F           song form over the bars (AABA, ABAB!, ...; default none)\n",
                  kStepsPerBar);
     return 2;
 }
@@ -83,16 +95,36 @@ std::vector<std::vector<int>> read_events(const photong::SafetensorsFile& file) 
 
 int main(int argc, char** argv) {
     std::string weights, input, out_path;
+    photong::SamplingOptions sampling;
+    photong::SongForm form;
+    std::uint64_t seed = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "-h" || a == "--help") return usage();
-        const bool takes_value = a == "--weights" || a == "--input" || a == "-o";
+        const bool takes_value = a == "--weights" || a == "--input" || a == "-o" || a == "--temperature" || a == "--top-k" || a == "--top-p" ||
+                                a == "--seed" || a == "--form";
         if (!takes_value) return usage(("unknown argument '" + a + "'").c_str());
         if (i + 1 >= argc) return usage((a + " needs a value").c_str());
         const std::string v = argv[++i];
+        std::string problem;
+        double number = 0;
         if (a == "--weights") weights = v;
         else if (a == "--input") input = v;
-        else out_path = v;
+        else if (a == "--temperature") {
+            if (!photong_cli::parse_double(v, number) || !std::isfinite(number) || number < 0) problem = "--temperature must be a number >= 0, got '" + v + "'";
+            sampling.temperature = float(number);
+        } else if (a == "--top-k") problem = photong_cli::parse_top_k(v, sampling.top_k);
+        else if (a == "--top-p") problem = photong_cli::parse_top_p(v, sampling.top_p);
+        else if (a == "--seed") {
+            if (!photong_cli::parse_u64(v, seed)) problem = "--seed must be an integer 0..2^64-1, got '" + v + "'";
+        } else if (a == "--form") {
+            try {
+                form = photong::SongForm::parse(v);
+            } catch (const photong::Error&) {
+                problem = "--form must be none or phrase letters A-Z with an optional !, got '" + v + "'";
+            }
+        } else out_path = v;
+        if (!problem.empty()) return usage(problem.c_str());
     }
     if (weights.empty()) return usage("--weights is required");
     if (input.empty()) return usage("--input is required");
@@ -117,7 +149,8 @@ int main(int argc, char** argv) {
         const int bars = int(t / kStepsPerBar);
 
         const photong::LatentDistribution dist = encoder.distribution(events);
-        const photong::DecodeResult decoded = decoder.decode(dist.mu, bars, kStepsPerBar, 0.0f, nullptr);
+        photong::Rng rng(seed);
+        const photong::DecodeResult decoded = decoder.decode(dist.mu, bars, kStepsPerBar, sampling, &rng, form);
 
         std::vector<unsigned char> ev_bytes(std::size_t(n * t) * 4);
         for (std::int64_t i = 0; i < n * t; ++i) {
@@ -135,7 +168,11 @@ int main(int argc, char** argv) {
         w.set_metadata("tool", "photong-reconstruct");
         w.set_metadata("weights", basename_of(weights));
         w.set_metadata("input", basename_of(input));
-        w.set_metadata("decode", "greedy (argmax) from z = mu; " + std::to_string(bars) + " bars of " + std::to_string(kStepsPerBar) +
+        const std::string how = sampling.greedy() ? std::string("greedy (argmax)")
+                                                  : "sampled at temperature " + std::to_string(sampling.temperature) + ", top-k " +
+                                                        std::to_string(sampling.top_k) + ", top-p " + std::to_string(sampling.top_p) + ", seed " +
+                                                        std::to_string(seed);
+        w.set_metadata("decode", how + " from z = mu; form " + form.name() + "; " + std::to_string(bars) + " bars of " + std::to_string(kStepsPerBar) +
                                      " steps, each bar starting from the previous bar's last event");
         w.write(out_path);
         std::printf("%lld melodies of %lld steps (%d bars), z %lld (%s): %lld reconstructed exactly -> %s\n", (long long)n, (long long)t, bars,

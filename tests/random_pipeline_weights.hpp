@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include <photong/core/rng.hpp>
@@ -56,7 +57,8 @@ inline void write_random_bridge(const std::string& path, photong::BridgeKind kin
 /// The output projection is scaled up so that sampled melodies hold notes, not only holds.
 /// `sampling_temperature`, when not empty, goes into the metadata (recommended_temperature reads it).
 inline void write_random_hierdec(const std::string& path, std::uint64_t seed, std::int64_t z = 512, std::int64_t units = 64,
-                                 std::int64_t classes = 90, const std::string& sampling_temperature = "") {
+                                 std::int64_t classes = 90, const std::string& sampling_temperature = "",
+                                 const std::map<std::string, std::string>& metadata = {}) {
     photong::Rng rng(seed);
     photong::SafetensorsWriter w;
     const std::string hl = "decoder/hierarchical_level_0", cd = "core_decoder/decoder";
@@ -70,6 +72,7 @@ inline void write_random_hierdec(const std::string& path, std::uint64_t seed, st
     w.add(cd + "/output_projection/bias", random_tensor({classes}, 0.5f, rng));
     w.set_metadata("source", "random (tests/random_pipeline_weights.hpp)");
     if (!sampling_temperature.empty()) w.set_metadata("sampling_temperature", sampling_temperature);
+    for (const auto& kv : metadata) w.set_metadata(kv.first, kv.second);
     w.write(path);
 }
 

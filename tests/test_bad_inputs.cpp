@@ -378,6 +378,30 @@ std::vector<BadInput> catalogue() {
         const photong::HierarchicalLstmDecoder d{photong::SafetensorsFile(tiny_decoder_path())};
         (void)d.decode(photong::Tensor({1, 4}), 1, 4, 0.5f, nullptr);
     }, "needs an Rng");
+    add("api", "top-p of 0 (nothing could be kept)", [] {
+        const photong::HierarchicalLstmDecoder d{photong::SafetensorsFile(tiny_decoder_path())};
+        photong::Rng rng(1);
+        photong::SamplingOptions s;
+        s.temperature = 1.0f, s.top_p = 0.0f;
+        (void)d.decode(photong::Tensor({1, 4}), 1, 4, s, &rng);
+    }, "top_p must be in (0, 1]");
+    add("api", "negative top-k", [] {
+        const photong::HierarchicalLstmDecoder d{photong::SafetensorsFile(tiny_decoder_path())};
+        photong::Rng rng(1);
+        photong::SamplingOptions s;
+        s.temperature = 1.0f, s.top_k = -2;
+        (void)d.decode(photong::Tensor({1, 4}), 1, 4, s, &rng);
+    }, "top_k must be >= 0");
+    add("api", "song form whose 3 phrases do not divide 16 bars", [] {
+        const photong::HierarchicalLstmDecoder d{photong::SafetensorsFile(tiny_decoder_path())};
+        (void)d.decode(photong::Tensor({1, 4}), 16, 4, photong::SamplingOptions{}, nullptr, photong::SongForm::parse("ABA"));
+    }, "phrases must divide the bars");
+    add("api", "song form with a lowercase letter", [] { (void)photong::SongForm::parse("AaBA"); }, "letters A-Z");
+    add("weights", "melody file whose sampling_top_p metadata is 2", [] {
+        const std::string p = photong_test::temp_path("bad_inputs_top_p.safetensors");
+        photong_test::write_random_hierdec(p, 5, 4, 3, 90, "", {{"sampling_top_p", "2"}});
+        (void)photong::recommended_sampling(photong::SafetensorsFile(p));
+    }, "bad sampling_top_p in metadata");
     add("api", "zero bars", [] {
         const photong::HierarchicalLstmDecoder d{photong::SafetensorsFile(tiny_decoder_path())};
         (void)d.decode(photong::Tensor({1, 4}), 0, 4);

@@ -325,3 +325,39 @@ TEST_CASE("pipeline - the melody file's sampling_temperature is the default temp
         }
     }
 }
+
+TEST_CASE("pipeline - the melody file's top-k, top-p and song form are the defaults; options override each") {
+    if (!have_inputs()) return;
+    CHECK(pipeline().default_sampling().top_k == 0);
+    CHECK(pipeline().default_sampling().top_p == 1.0f);
+    CHECK(pipeline().default_form().empty());
+
+    const std::string tuned = photong_test::temp_path("pipeline_hierdec_tuned.safetensors");
+    photong_test::write_random_hierdec(tuned, 2026 + 4, 512, 64, 90, "0.9",  // the same weights as weights_dir()'s
+                                       {{"sampling_top_k", "20"}, {"sampling_top_p", "0.9"}, {"song_form", "AABA"}});
+    PipelineWeights w = weights();
+    w.melody = tuned;
+    const Pipeline p(w);
+    CHECK(p.default_sampling().top_k == 20);
+    CHECK(p.default_form().name() == "AABA");
+    GenerateOptions o;
+    o.seed = 4;
+    const GenerateResult by_default = p.generate(chelsea(), o);
+    CHECK(by_default.sampling.top_k == 20);
+    CHECK(by_default.sampling.top_p == 0.9f);
+    CHECK(by_default.form.name() == "AABA");
+    // The same settings given as options to the plain file's pipeline: the same melody.
+    o.temperature = 0.9f, o.top_k = 20, o.top_p = 0.9f, o.form = photong::SongForm::parse("AABA");
+    check_same(by_default, pipeline().generate(chelsea(), o));
+    // Each option overrides the file.
+    o.top_k = 0, o.top_p = 1.0f, o.form = photong::SongForm{};
+    const GenerateResult plain = p.generate(chelsea(), o);
+    CHECK(plain.form.empty());
+    check_same(plain, pipeline().generate(chelsea(), o));
+    CHECK(plain.events != by_default.events);
+    // Bad options, named.
+    o.top_p = 0.0f;
+    CHECK_THROWS_WITH_AS(p.generate(chelsea(), o), doctest::Contains("top_p"), photong::Error);
+    o.top_p = 1.0f, o.form = photong::SongForm::parse("ABC");
+    CHECK_THROWS_WITH_AS(p.generate(chelsea(), o), doctest::Contains("divide"), photong::Error);
+}

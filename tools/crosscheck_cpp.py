@@ -7,6 +7,7 @@ usage:
       [--data build/melody-data/mel16.safetensors] [--count 50] [--seed S] [--cpp build/examples/photong-reconstruct]
       [--torch-dtype float64|float32] [--tol 1e-3] [--margin 1e-4] [--perturb SCALE] [--keep DIR]
   crosscheck_cpp.py --make-synthetic OUT.safetensors [--train N] [--val N]   (a tiny random melody data file)
+      [--sampled T,K,P,FORM,SEED ...]   (also a sampled decode with top-k/top-p and a song form, draw for draw)
 
 Both sides read the same weights and the same melodies (the first --count rows of the data file's
 `val_events`, or `events`; a seeded random choice with --seed):
@@ -101,6 +102,74 @@ def teacher_forced(model, z, events):
     return model.proj(out).reshape(B, T, CLASSES)
 
 
+def teacher_forced_form(model, z, events, sources):
+    """teacher_forced() with bar b decoded from the conductor embedding of bar sources[b] (a song form)."""
+    import torch
+    import torch.nn.functional as F
+    s = model.sizes
+    B, T = events.shape
+    bars = T // STEPS_PER_BAR
+    onehot = F.one_hot(events, CLASSES).to(z.dtype)
+    cond_state = model._initial_state(model.cond_init(z), s["cond_layers"], s["cond_units"])
+    emb, _ = model.conductor(z.new_zeros(B, bars, 1), cond_state)
+    emb = emb[:, sources].reshape(B * bars, s["cond_units"])
+    core_state = model._initial_state(model.core_init(emb), s["core_layers"], s["core_units"])
+    prev = torch.cat([onehot.new_zeros(B, 1, CLASSES), onehot[:, :-1]], dim=1).reshape(B * bars, STEPS_PER_BAR, CLASSES)
+    out, _ = model.core(torch.cat([prev, emb.unsqueeze(1).expand(-1, STEPS_PER_BAR, -1)], dim=2), core_state)
+    return model.proj(out).reshape(B, T, CLASSES)
+
+
+def sampled_check(args, spec, model, weights, inp, work, mu):
+    """One --sampled spec "T,top_k,top_p,form,seed": photong-reconstruct samples the decode of mu; the reference
+    (tools/hierdec_decode.py, uniforms from tests/reference/rng_reference.py) must make the same choice at every step
+    from the C++ logits, and PyTorch teacher-forced on the C++ events (with the form's embedding sources) must give
+    the same logits, and the same choices except where the uniform lies within --margin of a class boundary."""
+    import torch
+    import hierdec_decode as hd
+    t, k, p, form, seed = spec.split(",")
+    sampling = hd.Sampling(float(t), int(k), float(p))
+    out = os.path.join(work, "cpp_sampled.safetensors")
+    cmd = [args.cpp, "--weights", weights, "--input", inp, "-o", out, "--temperature", t, "--top-k", k, "--top-p", p,
+           "--form", form, "--seed", seed]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        return [f"sampled {spec}: {args.cpp} failed ({r.returncode}): {r.stderr.strip()}"]
+    cpp, _ = safetensors_io.load(out)
+    events, logits = cpp["events"].astype(np.int64), cpp["logits"]
+    n, T = events.shape
+    bars = T // STEPS_PER_BAR
+    src = hd.form_sources(form, bars)
+    u = hd.uniform_stream(int(seed), bars * STEPS_PER_BAR * n).reshape(bars, STEPS_PER_BAR, n)
+    ref_events = np.zeros_like(events)
+    ref_margin = np.zeros(events.shape)
+    for step in range(T):
+        ref_events[:, step], ref_margin[:, step] = hd.pick(logits[:, step], u[src[step // STEPS_PER_BAR], step % STEPS_PER_BAR], sampling)
+    bad_pick = np.argwhere((ref_events != events) & (ref_margin >= 1e-12))
+    with torch.no_grad():
+        forced = teacher_forced_form(model, torch.from_numpy(mu), torch.from_numpy(events), src).double().numpy()
+    f_diff = float(np.abs(forced - logits.astype(np.float64)).max())
+    torch_events = np.zeros_like(events)
+    torch_margin = np.zeros(events.shape)
+    for step in range(T):
+        torch_events[:, step], torch_margin[:, step] = hd.pick(forced[:, step], u[src[step // STEPS_PER_BAR], step % STEPS_PER_BAR], sampling)
+    differ = torch_events != events
+    unexplained = np.argwhere(differ & (torch_margin >= args.margin))
+    repeats = sum(src[b] != b for b in range(bars))
+    print(f"sampled {sampling} form {form} seed {seed} ({repeats} of {bars} bars replayed): C++ {len(np.unique(events))} distinct "
+          f"classes; the reference sampler on the C++ logits chose the C++ event at {int((ref_events == events).sum())}/{n * T} "
+          f"steps ({len(bad_pick)} differ beyond a 1e-12 tie); PyTorch teacher-forced logits max |diff| {f_diff:.3e}, its own "
+          f"choices differ at {int(differ.sum())} steps, {len(unexplained)} of them with the uniform >= {args.margin:g} from a "
+          f"boundary")
+    fail = []
+    if len(bad_pick):
+        fail.append(f"sampled {spec}: the reference sampler disagrees at {len(bad_pick)} steps (first {tuple(bad_pick[0])})")
+    if len(unexplained):
+        fail.append(f"sampled {spec}: {len(unexplained)} unexplained PyTorch/C++ choices (first {tuple(unexplained[0])})")
+    if f_diff > args.tol:
+        fail.append(f"sampled {spec}: logits differ by {f_diff:.3e}")
+    return fail
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     src = ap.add_mutually_exclusive_group(required=True)
@@ -119,6 +188,9 @@ def main(argv=None):
     ap.add_argument("--perturb", type=float, default=0.0, help="add uniform noise of this scale to every weight (implementation check)")
     ap.add_argument("--keep", default=None, help="keep the exported weights, inputs and C++ output in this directory")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--sampled", action="append", default=[], metavar="T,K,P,FORM,SEED",
+                    help="also check a sampled decode of mu: temperature, top-k, top-p, song form (none, AABA, ABAB!, ...), seed; "
+                         "repeatable")
     args = ap.parse_args(argv)
 
     if args.make_synthetic:
@@ -251,6 +323,8 @@ def main(argv=None):
             unexplained.append((int(b), int(s)))
 
     fail = []
+    for spec in args.sampled:
+        fail += sampled_check(args, spec, model, weights, inp, work, mu.astype(np.float64) if args.torch_dtype == "float64" else mu)
     if d_mu > args.tol:
         fail.append(f"mu differs by {d_mu:.3e} > {args.tol:g}")
     if d_sigma > args.tol:

@@ -4,11 +4,12 @@ FluidSynth and a General MIDI soundfont are installed.
 
 usage:
   render_samples.py --weights EXPORT.safetensors --out-dir DIR
-      [--data build/melody-data/mel16.safetensors] [--count 8] [--temperature 0.5] [--qpm 120]
+      [--data build/melody-data/mel16.safetensors] [--count 8] [--temperature T] [--top-k K] [--top-p P] [--form F] [--qpm 120]
       [--bin build/examples] [--sf2 /usr/share/sounds/sf2/FluidR3_GM.sf2] [--gain G] [--no-wav]
 
 Writes to DIR:
-- prior_seedS.mid, S = 1..count: `photong-melody --weights W --seed S --temperature T` (samples of the prior);
+- prior_seedS.mid, S = 1..count: `photong-melody --weights W --seed S [sampling flags]` (samples of the prior, at the model's
+  recommended sampling and form unless flags are given);
 - orig_K.mid and recon_K.mid, K = 0..count-1: the first `count` melodies of the data file's val_events and
   their reconstructions by `photong-reconstruct` (encode -> mu, greedy hierarchical decode of mu); these
   MIDI files follow photong-melody's rules (melody_to_notes: class 0 holds, 1 is a note off, k >= 2 starts
@@ -93,7 +94,10 @@ def main(argv=None):
     ap.add_argument("--out-dir", required=True)
     ap.add_argument("--data", default=os.path.join(ROOT, "build", "melody-data", "mel16.safetensors"))
     ap.add_argument("--count", type=int, default=8)
-    ap.add_argument("--temperature", type=float, default=0.5)
+    ap.add_argument("--temperature", type=float, default=None, help="default: the model's sampling_temperature (else 0.5)")
+    ap.add_argument("--top-k", type=int, default=None, help="default: the model's sampling_top_k (else 0)")
+    ap.add_argument("--top-p", type=float, default=None, help="default: the model's sampling_top_p (else 1)")
+    ap.add_argument("--form", default=None, help="song form, e.g. AABA or none (default: the model's song_form, else none)")
     ap.add_argument("--qpm", type=float, default=120.0)
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "examples"), help="directory of photong-melody and photong-reconstruct")
     ap.add_argument("--sf2", default=DEFAULT_SF2)
@@ -120,8 +124,9 @@ def main(argv=None):
     # Prior samples.
     for seed in range(1, args.count + 1):
         path = os.path.join(args.out_dir, f"prior_seed{seed}.mid")
-        out = run([melody, "--weights", args.weights, "--seed", str(seed), "--temperature", repr(args.temperature),
-                   "--qpm", repr(args.qpm), "-o", path])
+        sampling = [x for flag, v in (("--temperature", args.temperature), ("--top-k", args.top_k), ("--top-p", args.top_p),
+                                      ("--form", args.form)) if v is not None for x in (flag, str(v))]
+        out = run([melody, "--weights", args.weights, "--seed", str(seed), *sampling, "--qpm", repr(args.qpm), "-o", path])
         print(out)
         index.append(f"{os.path.basename(path)}: prior sample, {out.split(': ', 1)[-1].split(' -> ')[0]}")
         mids.append(path)

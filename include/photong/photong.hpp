@@ -23,6 +23,8 @@
 #include "photong/models/music_vae_encoder.hpp"
 #include "photong/models/music_vae_flat.hpp"
 #include "photong/models/music_vae_hier.hpp"
+#include "photong/models/sampling.hpp"
+#include "photong/models/song_form.hpp"
 #include "photong/music/melody.hpp"
 #include "photong/music/metrics.hpp"
 #include "photong/music/midi.hpp"

@@ -1,8 +1,9 @@
 // photong/pipeline.hpp — image -> 16-bar melody with chords: Photong's whole pipeline, the public entry point.
 //
 //   image ──InceptionV3 (no top)──► z_img (1, 8, 8, 2048)
-//   z_img ──embedding bridge──► z (1, 512) ──K copies──► HierarchicalLstmDecoder (temperature 0.5, or the
-//         melody file's sampling_temperature: recommended_temperature)
+//   z_img ──embedding bridge──► z (1, 512) ──K copies──► HierarchicalLstmDecoder (sampling: temperature, top-k,
+//         top-p, from GenerateOptions or the melody file's metadata, recommended_sampling; song form likewise,
+//         recommended_form)
 //         ──► K × 256 event classes ──► notes at 120 qpm ──rank──► one melody ──touch-up──► notes + chords
 //   z_img ──arousal bridge──► a ──► tempo T(a) ∈ [52.14, 187.86] BPM
 //   z_img ──valence bridge──► v ──► major iff v ≥ 0.5
@@ -31,7 +32,7 @@
 // the weights and options (bit-identical across runs and thread counts):
 //   - decoding: one Rng(options.seed) draws all K variations, decoded as one batch of K copies of z.
 //     The draws go step by step, and within a step variation 0, 1, ..., K-1 (one uniform per event),
-//     so variation k of a K-variation call is fixed by (seed, K, temperature) — but variation 0 of
+//     so variation k of a K-variation call is fixed by (seed, K, sampling, form) — but variation 0 of
 //     K = 4 is *not* the K = 1 melody for the same seed (the stream is shared). temperature 0 is greedy:
 //     then all variations are equal and the Rng is unused.
 //   - ranking: each variation's notes (before the touch-up) get symbolic_metrics over the 16-bar
@@ -67,6 +68,8 @@
 #include "photong/models/bridges.hpp"
 #include "photong/models/inception_v3.hpp"
 #include "photong/models/music_vae_hier.hpp"
+#include "photong/models/sampling.hpp"
+#include "photong/models/song_form.hpp"
 #include "photong/music/melody.hpp"
 #include "photong/music/metrics.hpp"
 #include "photong/music/midi.hpp"
@@ -102,8 +105,15 @@ struct GenerateOptions {
 
     std::uint64_t seed = 0;     ///< seeds the decoder's sampling and the touch-up (see the header comment)
     /// Softmax temperature, >= 0 (0 = greedy). Unset: the melody file's recommended temperature
-    /// (`__metadata__.sampling_temperature`), else Photong's 0.5 (Pipeline::default_temperature()).
+    /// (`__metadata__.sampling_temperature`), else Photong's 0.5 (Pipeline::default_sampling()).
     std::optional<float> temperature;
+    /// Top-k filtering (0 = none). Unset: the melody file's `sampling_top_k`, else none (sampling.hpp).
+    std::optional<int> top_k;
+    /// Top-p (nucleus) filtering, (0, 1] (1 = none). Unset: the melody file's `sampling_top_p`, else none.
+    std::optional<float> top_p;
+    /// The 16 bars' song form (song_form.hpp: "AABA", "ABAB", ..., or SongForm{} for none). Unset: the melody
+    /// file's `song_form`, else none.
+    std::optional<SongForm> form;
     int variations = 1;         ///< K, 1..kMaxVariations: melodies decoded from z as one batch
     Rank rank = Rank::First;    ///< how the variation is chosen
     /// Use the Valdez–Mehrabian colour baseline (colour_affect.hpp, default ColourStats) for arousal
@@ -136,6 +146,8 @@ struct GenerateResult {
     std::vector<Note> chords;   ///< one chord (four notes) per bar at most, channel 1
     double bpm = 120;           ///< T(arousal)
     float temperature = kPhotongTemperature;  ///< the decoder's temperature, as given or the default
+    SamplingOptions sampling;   ///< the decoder's whole sampling rule (temperature, top_k, top_p) as used
+    SongForm form;              ///< the song form used (empty: none)
     double valence = 0.5, arousal = 0.5;  ///< in [0, 1], from the bridges or the colour baseline
     bool colour_affect = false; ///< true when valence/arousal came from the colour baseline
     Key key;                    ///< tonic = first note's pitch class; major iff valence >= 0.5
@@ -198,7 +210,7 @@ public:
     explicit Pipeline(const PipelineWeights& w)
         : inception_((pipeline_detail::require_file(w.inception, "inception"), w.inception)),
           embedding_(load_bridge(w.embedding, BridgeKind::Embedding)),
-          decoder_(load_decoder(w.melody, encoding_, default_temperature_)) {
+          decoder_(load_decoder(w.melody, encoding_, default_sampling_, default_form_)) {
         require(embedding_->output_size() == decoder_->z_size(), "the embedding bridge's output is not the melody decoder's latent size",
                 {w.embedding, "output", std::to_string(decoder_->z_size()) + " (z of " + w.melody + ")", std::to_string(embedding_->output_size())});
         if (!w.arousal.empty()) arousal_ = load_bridge(w.arousal, BridgeKind::Arousal);
@@ -219,7 +231,19 @@ public:
     bool has_affect_bridges() const { return arousal_ && valence_; }
     std::int64_t z_size() const { return decoder_->z_size(); }
     /// The temperature used when GenerateOptions::temperature is unset (see recommended_temperature).
-    float default_temperature() const { return default_temperature_; }
+    float default_temperature() const { return default_sampling_.temperature; }
+    /// The sampling used for what GenerateOptions leaves unset (recommended_sampling of the melody file).
+    const SamplingOptions& default_sampling() const { return default_sampling_; }
+    /// The song form used when GenerateOptions::form is unset (recommended_form of the melody file).
+    const SongForm& default_form() const { return default_form_; }
+    /// The sampling generate() uses for `options`: its fields where set, the melody file's defaults elsewhere.
+    SamplingOptions sampling_for(const GenerateOptions& options) const {
+        SamplingOptions s = default_sampling_;
+        if (options.temperature) s.temperature = *options.temperature;
+        if (options.top_k) s.top_k = *options.top_k;
+        if (options.top_p) s.top_p = *options.top_p;
+        return s;
+    }
     const MelodyEncoding& encoding() const { return encoding_; }
 
     /// The whole pipeline on a decoded image. Deterministic for (image, weights, options); thread-safe.
@@ -249,8 +273,10 @@ public:
         Tensor batch({std::int64_t(K), Z});
         for (int k = 0; k < K; ++k) std::copy_n(r.latent.data(), Z, batch.data() + std::int64_t(k) * Z);
         Rng rng(options.seed);
-        r.temperature = options.temperature.value_or(default_temperature_);
-        const DecodeResult decoded = decoder_->decode(batch, kBars, kStepsPerBar, r.temperature, &rng);
+        r.sampling = sampling_for(options);
+        r.temperature = r.sampling.temperature;
+        r.form = options.form.value_or(default_form_);
+        const DecodeResult decoded = decoder_->decode(batch, kBars, kStepsPerBar, r.sampling, &rng, r.form);
 
         MetricOptions mo;
         mo.steps_per_bar = kStepsPerBar;
@@ -296,6 +322,8 @@ private:
                 {"", "GenerateOptions::variations", "1.." + std::to_string(GenerateOptions::kMaxVariations), std::to_string(o.variations)});
         require(!o.temperature || (std::isfinite(*o.temperature) && *o.temperature >= 0), "temperature must be a finite number >= 0",
                 {"", "GenerateOptions::temperature", ">= 0", o.temperature ? std::to_string(*o.temperature) : ""});
+        sampling_for(o).validate();
+        if (o.form) o.form->sources(kBars);  // throws when its phrases do not divide the 16 bars
         require(o.colour_affect || has_affect_bridges(),
                 "no arousal/valence bridges were loaded: give their files or set colour_affect (the colour baseline)",
                 {"", arousal_ ? "valence" : "arousal", "a loaded bridge or colour_affect", "(none)"});
@@ -316,7 +344,8 @@ private:
         return m;
     }
 
-    static std::unique_ptr<HierarchicalLstmDecoder> load_decoder(const std::string& path, MelodyEncoding& enc, float& temperature) {
+    static std::unique_ptr<HierarchicalLstmDecoder> load_decoder(const std::string& path, MelodyEncoding& enc, SamplingOptions& sampling,
+                                                                 SongForm& form) {
         pipeline_detail::require_file(path, "melody");
         const SafetensorsFile file(path);
         const std::string key = "decoder/hierarchical_level_0/initial_state/kernel";
@@ -324,18 +353,22 @@ private:
         enc.min_pitch = pipeline_detail::metadata_pitch(file, "converter_minPitch", enc.min_pitch);
         enc.max_pitch = pipeline_detail::metadata_pitch(file, "converter_maxPitch", enc.max_pitch);
         enc.validate();
-        temperature = recommended_temperature(file);
+        sampling = recommended_sampling(file);
+        form = recommended_form(file);
+        form.sources(kBars);  // a file's form must fit the pipeline's 16 bars
         auto d = std::make_unique<HierarchicalLstmDecoder>(file);
         require(d->classes() == enc.num_classes(), "the decoder's event classes do not match the melody encoding",
                 {path, "core_decoder/decoder/output_projection/kernel", std::to_string(enc.num_classes()), std::to_string(d->classes())});
         return d;
     }
 
-    // Declaration order is construction order: the decoder fills encoding_ and default_temperature_ while loading.
+    // Declaration order is construction order: the decoder fills encoding_, default_sampling_ and default_form_
+    // while loading.
     InceptionV3 inception_;
     std::unique_ptr<BridgeModel> embedding_;
     MelodyEncoding encoding_;
-    float default_temperature_ = kPhotongTemperature;
+    SamplingOptions default_sampling_;
+    SongForm default_form_;
     std::unique_ptr<HierarchicalLstmDecoder> decoder_;
     std::unique_ptr<BridgeModel> arousal_, valence_;  // null when not given (colour_affect only)
 };

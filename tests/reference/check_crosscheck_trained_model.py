@@ -6,6 +6,7 @@
 - when the shipped weights weights/hierdec_mel16_photong.safetensors exist (or the file named by the
   environment variable PHOTONG_CROSSCHECK_WEIGHTS): tools/crosscheck_cpp.py --weights on them, with 50
   melodies of DATA's val_events when DATA exists, else of a synthetic data file made in WORK_DIR;
+  in both modes also four sampled decodes (top-k, top-p, song forms; SAMPLED below) draw for draw;
 - otherwise: a synthetic data file and a tiny model trained on it for 3 steps (train_hierdec.py --preset
   tiny), all in WORK_DIR, then tools/crosscheck_cpp.py --run-dir on its checkpoint, as trained (its greedy
   decode is all holds) and with its weights perturbed (--perturb 0.3: varied events); seconds, no real data.
@@ -15,6 +16,10 @@ import os
 import subprocess
 import sys
 
+# Sampled decodes checked draw for draw (temperature, top-k, top-p, song form, seed): the plain sampler, nucleus with
+# a varied-ending form, top-k with exact repeats, and both filters together.
+SAMPLED = ("--sampled", "1.0,0,1,none,7", "--sampled", "1.0,0,0.9,AABA,3", "--sampled", "0.8,12,1,ABAB!,11",
+           "--sampled", "1.3,20,0.95,AABB,5")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOLS = os.path.join(ROOT, "tools")
 
@@ -42,7 +47,7 @@ def main():
             run(py, os.path.join(TOOLS, "crosscheck_cpp.py"), "--make-synthetic", synth)
             data = synth
         print(f"mode: shipped weights {weights}, melodies from {data}", flush=True)
-        run(py, os.path.join(TOOLS, "crosscheck_cpp.py"), "--weights", weights, "--data", data, "--cpp", cpp, "--count", "50")
+        run(py, os.path.join(TOOLS, "crosscheck_cpp.py"), "--weights", weights, "--data", data, "--cpp", cpp, "--count", "50", *SAMPLED)
     else:
         print(f"mode: no {weights}; a tiny model trained 3 steps on synthetic melodies", flush=True)
         run_dir = os.path.join(work, "tiny_run")
@@ -57,7 +62,7 @@ def main():
         run(py, os.path.join(TOOLS, "crosscheck_cpp.py"), "--run-dir", run_dir, "--data", synth, "--cpp", cpp, "--count", "50")
         # A model trained 3 steps decodes only holds; perturbed weights exercise every event input too.
         run(py, os.path.join(TOOLS, "crosscheck_cpp.py"), "--run-dir", run_dir, "--data", synth, "--cpp", cpp, "--count", "50",
-            "--perturb", "0.3")
+            "--perturb", "0.3", *SAMPLED)
     return 0
 
 

@@ -76,7 +76,13 @@ def main(argv):
            ("NaN temperature", ["--weights", mel, "--seed", "1", "--temperature", "nan"]),
            ("missing weights", ["--weights", os.path.join(work, "no_such_weights.safetensors"), "--seed", "1"]),
            ("non-numeric seed", ["--weights", mel, "--seed", "one"]),
-           ("unknown flag", ["--weights", mel, "--seed", "1", "--bogus", "1"])]
+           ("unknown flag", ["--weights", mel, "--seed", "1", "--bogus", "1"]),
+           ("top-p 0", ["--weights", mel, "--seed", "1", "--top-p", "0"]),
+           ("top-p 1.5", ["--weights", mel, "--seed", "1", "--top-p", "1.5"]),
+           ("negative top-k", ["--weights", mel, "--seed", "1", "--top-k", "-3"]),
+           ("lowercase form", ["--weights", hier, "--seed", "1", "--form", "aaba"]),
+           ("form on a flat decoder", ["--weights", mel, "--seed", "1", "--form", "AABA"]),
+           ("form whose phrases do not divide the bars", ["--weights", hier, "--seed", "1", "--form", "ABC"])]
     for label, args in bad:
         r = run(prog, *args, "-o", os.path.join(bad_dir, "out.mid"))
         check(r.returncode != 0, "%s: exit 0" % label)
@@ -90,6 +96,20 @@ def main(argv):
     check(r.stdout.startswith("hierarchical decoder") and "256 steps" in r.stdout, "hierarchical: unexpected summary %r" % r.stdout)
     if r.returncode == 0:
         check_file(out("hier.mid"), 32.0, "hierarchical")
+
+    # Top-k / top-p / song form: deterministic, and each changes the melody.
+    variants = {"nucleus": ["--top-p", "0.9"], "nucleus_again": ["--top-p", "0.9"], "topk": ["--top-k", "5"],
+                "form": ["--form", "AABA"], "form_exact": ["--form", "AABA!"]}
+    for name, args in variants.items():
+        r = run(prog, "--weights", hier, "--seed", "1", "--temperature", "1", *args, "-o", out(name + ".mid"))
+        print(r.stdout.strip())
+        check(r.returncode == 0, "%s: exit %d: %s" % (name, r.returncode, r.stderr.strip()))
+    r = run(prog, "--weights", hier, "--seed", "1", "--temperature", "1", "-o", out("hier_t1.mid"))
+    check(r.returncode == 0 and "top-k 0, top-p 1, form none" in r.stdout, "plain T=1: %r" % r.stdout)
+    check(read("nucleus") == read("nucleus_again"), "--top-p 0.9 twice: files differ")
+    for name in ("nucleus", "topk", "form", "form_exact"):
+        check(read(name) is not None and read(name) != read("hier_t1"), "%s: the same file as without it" % name)
+    check(read("form") != read("form_exact"), "--form AABA and AABA! gave identical files")
 
     if failures:
         print("%d check(s) failed" % len(failures))

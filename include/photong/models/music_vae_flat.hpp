@@ -22,6 +22,7 @@
 #include "photong/core/rng.hpp"
 #include "photong/core/safetensors.hpp"
 #include "photong/core/tensor.hpp"
+#include "photong/models/sampling.hpp"
 #include "photong/nn/dense.hpp"
 #include "photong/nn/lstm.hpp"
 
@@ -50,6 +51,31 @@ inline float recommended_temperature(const SafetensorsFile& file, float fallback
     require(end != text.c_str() && *end == '\0' && std::isfinite(t) && t > 0 && t <= 10, "bad sampling temperature in metadata",
             {file.path(), "__metadata__.sampling_temperature", "a number in (0, 10]", text});
     return t;
+}
+
+/// The sampling a melody model's file recommends: temperature as recommended_temperature, top-k from
+/// `__metadata__.sampling_top_k` (an integer 0..100000, 0 = none) and top-p from `sampling_top_p` (a number in
+/// (0, 1]); each absent key leaves SamplingOptions' default (no filtering). A malformed value throws
+/// photong::Error naming the file and the key.
+inline SamplingOptions recommended_sampling(const SafetensorsFile& file, float fallback_temperature = kPhotongTemperature) {
+    SamplingOptions s;
+    s.temperature = recommended_temperature(file, fallback_temperature);
+    const std::string k = file.metadata_or("sampling_top_k", "");
+    if (!k.empty()) {
+        const bool digits = k.size() <= 6 && k.find_first_not_of("0123456789") == std::string::npos;
+        require(digits, "bad sampling_top_k in metadata", {file.path(), "__metadata__.sampling_top_k", "an integer 0..100000", k});
+        s.top_k = std::stoi(k);
+        require(s.top_k <= 100000, "bad sampling_top_k in metadata", {file.path(), "__metadata__.sampling_top_k", "an integer 0..100000", k});
+    }
+    const std::string p = file.metadata_or("sampling_top_p", "");
+    if (!p.empty()) {
+        char* end = nullptr;
+        const float v = std::strtof(p.c_str(), &end);
+        require(end != p.c_str() && *end == '\0' && std::isfinite(v) && v > 0 && v <= 1, "bad sampling_top_p in metadata",
+                {file.path(), "__metadata__.sampling_top_p", "a number in (0, 1]", p});
+        s.top_p = v;
+    }
+    return s;
 }
 
 namespace music_vae_detail {
@@ -158,13 +184,26 @@ public:
     /// from softmax(logits / temperature) with `rng` (required then); a negative or non-finite one
     /// throws (it has no meaning: a sign slip should not silently become greedy decoding).
     DecodeResult decode(const Tensor& z, int steps, float temperature = 0.0f, Rng* rng = nullptr) const {
+        SamplingOptions s;
+        s.temperature = temperature;
+        return decode(z, steps, s, rng);
+    }
+
+    /// decode() with top-k / top-p filtering (sampling.hpp). The draws take one rng.uniform_double()
+    /// per event, step by step and within a step row 0, 1, ..., batch - 1.
+    DecodeResult decode(const Tensor& z, int steps, const SamplingOptions& sampling, Rng* rng) const {
         require(z.rank() == 2 && z.dim(1) == z_size_, "latent code has the wrong size",
                 {"", "z", "batch x " + std::to_string(z_size_), shape_to_string(z.shape())});
         require(steps > 0, "decode needs at least one step", {"", "steps", ">= 1", std::to_string(steps)});
+        sampling.validate();
+        require(sampling.greedy() || rng, "sampling with a temperature needs an Rng", {"", "rng"});
         DecodeResult out;
         out.events.assign(std::size_t(z.dim(0)), std::vector<int>(std::size_t(steps)));
         out.logits = Tensor({z.dim(0), steps, classes_});
-        decode_into(z, steps, std::vector<int>(std::size_t(z.dim(0)), -1), temperature, rng, out, 0);
+        std::vector<double> uniforms;
+        if (!sampling.greedy()) draw_uniforms(*rng, std::size_t(steps) * std::size_t(z.dim(0)), uniforms);
+        EventSampler sampler(sampling, classes_);
+        decode_into(z, steps, std::vector<int>(std::size_t(z.dim(0)), -1), sampler, uniforms.empty() ? nullptr : uniforms.data(), out, 0);
         return out;
     }
 
@@ -174,11 +213,24 @@ public:
     /// (all zeros): the hierarchical decoder starts each bar from the last event of the previous one.
     void decode_into(const Tensor& z, int steps, const std::vector<int>& start, float temperature, Rng* rng, DecodeResult& out,
                      int offset) const {
+        SamplingOptions s;
+        s.temperature = temperature;
+        s.validate();
+        require(s.greedy() || rng, "sampling with a temperature needs an Rng", {"", "rng"});
+        std::vector<double> uniforms;
+        if (!s.greedy()) draw_uniforms(*rng, std::size_t(steps) * std::size_t(z.dim(0)), uniforms);
+        EventSampler sampler(s, classes_);
+        decode_into(z, steps, start, sampler, uniforms.empty() ? nullptr : uniforms.data(), out, offset);
+    }
+
+    /// decode_into() with the event choice made by `sampler` from the given uniforms: uniforms[t * batch + b]
+    /// is step t's draw for row b (steps * batch values; may be null when the sampler is greedy). Letting the
+    /// caller hold the draws lets a song form replay a bar with the very draws of its source bar.
+    void decode_into(const Tensor& z, int steps, const std::vector<int>& start, EventSampler& sampler, const double* uniforms,
+                     DecodeResult& out, int offset) const {
         require(z.rank() == 2 && z.dim(1) == z_size_, "latent code has the wrong size",
                 {"", "z", "batch x " + std::to_string(z_size_), shape_to_string(z.shape())});
-        require(std::isfinite(temperature) && temperature >= 0.0f, "temperature must be a finite number >= 0 (0 is greedy)",
-                {"", "temperature", ">= 0", std::to_string(temperature)});
-        require(temperature == 0.0f || rng, "sampling with a temperature needs an Rng", {"", "rng"});
+        require(sampler.options().greedy() || uniforms, "sampling needs its uniforms", {"", "uniforms"});
         const std::int64_t B = z.dim(0), total = out.logits.dim(1), C = classes_;
         require(std::int64_t(start.size()) == B && offset >= 0 && offset + steps <= total, "decode_into: bad start events or offset", {"", "start"});
         for (int e : start) require(e >= -1 && e < C, "decode_into: start event outside the classes", {"", "start", "-1.." + std::to_string(C - 1), std::to_string(e)});
@@ -190,7 +242,6 @@ public:
         const LstmCell& first = layers_.front();
         const std::int64_t G = 4 * first.units();
         std::vector<float> z_gates(std::size_t(B * G)), gates(std::size_t(B * max_gates())), logits(std::size_t(B * C));
-        std::vector<double> p(static_cast<std::size_t>(C));  // sampling scratch
         first.partial_input_gates(z.data(), z_size_, B, C, C + z_size_, true, false, z_gates.data());
         std::vector<int> previous = start;
         for (int t = 0; t < steps; ++t) {
@@ -203,10 +254,16 @@ public:
             for (std::int64_t b = 0; b < B; ++b) {
                 const float* l = logits.data() + b * C;
                 std::copy_n(l, C, out.logits.data() + (b * total + offset + t) * C);
-                const int event = temperature > 0.0f ? sample(l, temperature, *rng, p) : argmax(l);
+                const int event = sampler.pick(l, uniforms ? uniforms[std::size_t(t * B + b)] : 0.0);
                 out.events[std::size_t(b)][std::size_t(offset + t)] = previous[std::size_t(b)] = event;
             }
         }
+    }
+
+    /// `count` draws of rng.uniform_double(), in order (the decoders' sampling stream).
+    static void draw_uniforms(Rng& rng, std::size_t count, std::vector<double>& out) {
+        out.resize(count);
+        for (double& u : out) u = rng.uniform_double();
     }
 
     /// Runs the LSTM products on `pool` (bit-identical results for any pool size); nullptr runs
@@ -216,18 +273,6 @@ public:
     }
 
 private:
-    int argmax(const float* l) const { return int(std::max_element(l, l + classes_) - l); }
-    /// Inverse-CDF draw from softmax(l / temperature), in double; one uniform per event.
-    int sample(const float* l, float temperature, Rng& rng, std::vector<double>& p) const {
-        const double m = *std::max_element(l, l + classes_);
-        double sum = 0;
-        for (std::int64_t k = 0; k < classes_; ++k) sum += (p[std::size_t(k)] = std::exp((l[k] - m) / temperature));
-        double u = rng.uniform_double() * sum;
-        for (std::int64_t k = 0; k < classes_; ++k)
-            if ((u -= p[std::size_t(k)]) < 0) return int(k);
-        return int(classes_ - 1);
-    }
-
     std::int64_t max_gates() const {
         std::int64_t g = 0;
         for (const LstmCell& cell : layers_) g = std::max(g, 4 * cell.units());

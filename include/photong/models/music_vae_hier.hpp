@@ -22,6 +22,8 @@
 #include "photong/core/safetensors.hpp"
 #include "photong/core/tensor.hpp"
 #include "photong/models/music_vae_flat.hpp"
+#include "photong/models/sampling.hpp"
+#include "photong/models/song_form.hpp"
 #include "photong/nn/dense.hpp"
 #include "photong/nn/lstm.hpp"
 
@@ -66,25 +68,51 @@ public:
     /// Decodes bars x steps_per_bar events for each row of z (batch, z_size); temperature 0 is
     /// greedy, a positive one samples with `rng`, a negative or non-finite one throws.
     DecodeResult decode(const Tensor& z, int bars = 16, int steps_per_bar = 16, float temperature = 0.0f, Rng* rng = nullptr) const {
+        SamplingOptions s;
+        s.temperature = temperature;
+        return decode(z, bars, steps_per_bar, s, rng);
+    }
+
+    /// decode() with top-k / top-p filtering (sampling.hpp) and a song form (song_form.hpp). When sampling,
+    /// the draws are rng.uniform_double(), bar by bar, step by step, and within a step row 0, 1, ..., batch - 1
+    /// (one per event; without a form exactly the stream of the temperature-only decode()); a repeated bar
+    /// re-uses its source bar's draws and embedding. Throws photong::Error for bad options or a form whose
+    /// phrases do not divide `bars`.
+    DecodeResult decode(const Tensor& z, int bars, int steps_per_bar, const SamplingOptions& sampling, Rng* rng,
+                        const SongForm& form = {}) const {
         require(z.rank() == 2 && z.dim(1) == z_size_, "latent code has the wrong size",
                 {"", "z", "batch x " + std::to_string(z_size_), shape_to_string(z.shape())});
         require(bars > 0 && steps_per_bar > 0, "decode needs at least one bar of one step", {"", "bars", ">= 1",
                 std::to_string(bars) + " x " + std::to_string(steps_per_bar)});
+        sampling.validate();
+        require(sampling.greedy() || rng, "sampling with a temperature needs an Rng", {"", "rng"});
+        const std::vector<int> source = form.sources(bars);
         const std::int64_t B = z.dim(0);
+        const std::size_t per_bar = std::size_t(steps_per_bar) * std::size_t(B);
         DecodeResult out;
         out.events.assign(std::size_t(B), std::vector<int>(std::size_t(bars * steps_per_bar)));
         out.logits = Tensor({B, std::int64_t(bars) * steps_per_bar, classes()});
-        std::vector<Tensor> c, h;
+        // The conductor does not read the core decoder's output (magenta's non-autoregressive mode), so all
+        // bar embeddings are computed first; a repeated bar then takes its source bar's.
+        std::vector<Tensor> c, h, embedding;
         music_vae_detail::initial_states(init_.forward(z), conductor_, c, h);
         const Tensor zeros({B, 1});
-        std::vector<int> start(std::size_t(B), -1);
         for (int bar = 0; bar < bars; ++bar) {
             const float* x = zeros.data();
             for (std::size_t k = 0; k < conductor_.size(); ++k) {
                 conductor_[k].step(x, B, c[k].data(), h[k].data());
                 x = h[k].data();
             }
-            core_.decode_into(h.back(), steps_per_bar, start, temperature, rng, out, bar * steps_per_bar);
+            embedding.push_back(h.back());
+        }
+        std::vector<double> uniforms;  // [bar][step][row]: the form-less stream, drawn up front
+        if (!sampling.greedy()) CategoricalLstmDecoder::draw_uniforms(*rng, per_bar * std::size_t(bars), uniforms);
+        EventSampler sampler(sampling, classes());
+        std::vector<int> start(std::size_t(B), -1);
+        for (int bar = 0; bar < bars; ++bar) {
+            const int src = source[std::size_t(bar)];
+            const double* u = uniforms.empty() ? nullptr : uniforms.data() + per_bar * std::size_t(src);
+            core_.decode_into(embedding[std::size_t(src)], steps_per_bar, start, sampler, u, out, bar * steps_per_bar);
             for (std::int64_t b = 0; b < B; ++b) start[std::size_t(b)] = out.events[std::size_t(b)][std::size_t((bar + 1) * steps_per_bar - 1)];
         }
         return out;
