@@ -714,6 +714,18 @@ def build_metadata(args, sizes, hp, data_path, data_meta, state):
         if not (0 < args.sampling_temperature <= 10):
             raise SystemExit("--sampling-temperature must be in (0, 10]")
         meta["sampling_temperature"] = repr(args.sampling_temperature)
+    if args.sampling_top_k is not None:
+        if not (0 <= args.sampling_top_k <= 100000):
+            raise SystemExit("--sampling-top-k must be in 0..100000")
+        meta["sampling_top_k"] = str(args.sampling_top_k)
+    if args.sampling_top_p is not None:
+        if not (0 < args.sampling_top_p <= 1):
+            raise SystemExit("--sampling-top-p must be in (0, 1]")
+        meta["sampling_top_p"] = repr(args.sampling_top_p)
+    if args.song_form is not None:
+        import hierdec_decode
+        hierdec_decode.form_sources(args.song_form, BARS)  # raises on a malformed form or one that does not divide 16 bars
+        meta["song_form"] = args.song_form
     meta.update({k: str(v) for k, v in sizes.items()})
     meta.update({"hparam_" + k: repr(v) for k, v in hp.items()})
     for k, v in (data_meta or {}).items():
@@ -762,6 +774,10 @@ def main(argv=None):
                     help="record the temperature this model should be sampled at (metadata sampling_temperature, read by "
                          "photong's recommended_temperature when the user names none); e.g. the one whose prior samples' "
                          "note-ons per bar come closest to the data's (tools/eval_hierdec.py prints both)")
+    ap.add_argument("--sampling-top-k", type=int, default=None, help="record sampling_top_k (photong's default top-k for this model)")
+    ap.add_argument("--sampling-top-p", type=float, default=None, help="record sampling_top_p (the default nucleus)")
+    ap.add_argument("--song-form", default=None, help="record song_form (the default form: AABA, ABAB!, none, ...; "
+                    "tools/eval_hierdec.py --sweep-forms compares them)")
     hp0 = default_hparams()
     for k, v in hp0.items():
         ap.add_argument("--" + k.replace("_", "-"), type=float, default=v, help=f"magenta hparam (default {v})")
