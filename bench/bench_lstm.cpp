@@ -10,6 +10,7 @@
 
 #include <benchmark/benchmark.h>
 #include <photong/models/music_vae_hier.hpp>
+#include <photong/models/sampling.hpp>
 #include <photong/nn/lstm.hpp>
 
 #include "machine_peak.hpp"
@@ -90,8 +91,26 @@ void BM_HierarchicalDecode16Bars(benchmark::State& state) {
     report_bandwidth(state, hierdec_bytes(16, 16), clock.seconds());
 }
 
+/// The event draw alone (sampling.hpp) on the decoder's 90 classes: plain temperature (an exp per class) against
+/// top-k + top-p (also a sort of the 90 probabilities per event). One decode draws 256 x batch events.
+void BM_EventSampler(benchmark::State& state) {
+    photong::SamplingOptions s;
+    s.temperature = 1.0f;
+    if (state.range(0)) s.top_k = 20, s.top_p = 0.9f;
+    photong::EventSampler sampler(s, kClasses);
+    photong::Rng rng(3);
+    const photong::Tensor logits = photong_bench::random_tensor({256, kClasses}, 2.0f, rng);
+    std::int64_t picks = 0;
+    for (auto _ : state) {
+        for (std::int64_t t = 0; t < 256; ++t) benchmark::DoNotOptimize(sampler.pick(logits.data() + t * kClasses, rng.uniform_double()));
+        picks += 256;
+    }
+    state.counters["seconds_per_event"] = benchmark::Counter(double(picks), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 }  // namespace
 
+BENCHMARK(BM_EventSampler)->ArgName("top_k20_top_p09")->Arg(0)->Arg(1);
 BENCHMARK(BM_LstmStackStep)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_HierarchicalDecode16Bars)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 

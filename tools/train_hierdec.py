@@ -304,13 +304,16 @@ def _torch_lstm_from_tf(kernel, bias):
     return w[:, :kernel.shape[0] - u], w[:, kernel.shape[0] - u:], bias[back], np.zeros(4 * u)
 
 
-def load_magenta_tensors(model, tensors, source="weights"):
+def load_magenta_tensors(model, tensors, source="weights", decoder_only=False):
     """Sets every parameter of `model` from Magenta-named tensors (what export() writes, or an official
     hierdec-mel_16bar checkpoint converted by weights/): the exact inverse of magenta_tensors. Names or shapes
-    that do not match the model's sizes raise SystemExit naming the tensor."""
+    that do not match the model's sizes raise SystemExit naming the tensor. decoder_only: only the decoder's
+    (conductor, core, projection) parameters; the file's encoder is ignored and the model's is left as it is."""
     want = magenta_tensors(model)
+    if decoder_only:
+        want = {k: v for k, v in want.items() if not k.startswith("encoder/")}
     missing = sorted(set(want) - set(tensors))
-    extra = sorted(k for k in set(tensors) - set(want) if not k.startswith("global_step"))
+    extra = sorted(k for k in set(tensors) - set(want) if not k.startswith("global_step") and not (decoder_only and k.startswith("encoder/")))
     if missing or extra:
         raise SystemExit(f"{source}: does not fit model {model.sizes}: missing {missing[:4]}, unexpected {extra[:4]}")
     for k, v in want.items():
@@ -331,11 +334,12 @@ def load_magenta_tensors(model, tensors, source="weights"):
         set_(lin.weight, t[name + "/kernel"].T)
         set_(lin.bias, t[name + "/bias"])
 
-    for k in range(model.encoder.num_layers):
+    for k in range(0 if decoder_only else model.encoder.num_layers):
         for d, suffix in (("fw", ""), ("bw", "_reverse")):
             set_lstm(model.encoder, k, suffix, f"encoder/cell_{k}/bidirectional_rnn/{d}/multi_rnn_cell/cell_0/lstm_cell")
-    set_dense(model.mu, "encoder/mu")
-    set_dense(model.sigma, "encoder/sigma")
+    if not decoder_only:
+        set_dense(model.mu, "encoder/mu")
+        set_dense(model.sigma, "encoder/sigma")
     set_dense(model.cond_init, "decoder/hierarchical_level_0/initial_state")
     for k in range(model.conductor.num_layers):
         set_lstm(model.conductor, k, "", f"{CONDUCTOR_STACK}/cell_{k}/lstm_cell")
@@ -763,6 +767,9 @@ def main(argv=None):
     ap.add_argument("--lstm", choices=("fused", "nn"), default=None,
                     help="LSTM implementation for training: fused (tools/lstm_fused.py, default on the CPU) or "
                          "torch.nn.LSTM (default on CUDA, where cuDNN runs it)")
+    ap.add_argument("--init-decoder-from", default=None, metavar="WEIGHTS.safetensors",
+                    help="start the decoder from exported weights (its sizes must be the preset's) and the encoder afresh "
+                         "at the preset's sizes (e.g. a smaller encoder); the step count and schedules go on from the file")
     ap.add_argument("--checkpoint-every", type=int, default=500)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--eval-every", type=int, default=1000)
@@ -823,11 +830,18 @@ def main(argv=None):
         state["step"] = int(init_meta.get("steps_trained", "0"))
         state["train_seconds"] = float(init_meta.get("training_seconds", "0"))
         state["init_from"] = "%s (step %d)" % (os.path.basename(args.init_from), state["step"])
+    if args.init_decoder_from:
+        if ckpt or args.init_from:
+            ap.error("--init-decoder-from excludes --init-from, --resume and --export-only")
+        init_tensors, init_meta = safetensors_io.load(args.init_decoder_from)
+        state["step"] = int(init_meta.get("steps_trained", "0"))
+        state["train_seconds"] = float(init_meta.get("training_seconds", "0"))
+        state["init_from"] = "decoder of %s (step %d), encoder afresh" % (os.path.basename(args.init_decoder_from), state["step"])
     torch.manual_seed(args.seed)
     model = HierdecVAE(**sizes)
     if init_tensors is not None:
-        load_magenta_tensors(model, init_tensors, args.init_from)
-        print(f"init from {args.init_from}: {sizes}, continuing at step {state['step']}", flush=True)
+        load_magenta_tensors(model, init_tensors, args.init_from or args.init_decoder_from, decoder_only=bool(args.init_decoder_from))
+        print(f"init from {state['init_from']}: {sizes}, continuing at step {state['step']}", flush=True)
     device = torch.device(args.device)
     if ckpt:
         model.load_state_dict(ckpt["model"])
