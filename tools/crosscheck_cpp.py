@@ -87,23 +87,12 @@ def greedy_decode(model, z, bars):
 
 def teacher_forced(model, z, events):
     """PyTorch logits given the event choices `events` [B, T] (any whole number of bars)."""
-    import torch
-    import torch.nn.functional as F
-    s = model.sizes
-    B, T = events.shape
-    bars = T // STEPS_PER_BAR
-    onehot = F.one_hot(events, CLASSES).to(z.dtype)
-    cond_state = model._initial_state(model.cond_init(z), s["cond_layers"], s["cond_units"])
-    emb, _ = model.conductor(z.new_zeros(B, bars, 1), cond_state)
-    emb = emb.reshape(B * bars, s["cond_units"])
-    core_state = model._initial_state(model.core_init(emb), s["core_layers"], s["core_units"])
-    prev = torch.cat([onehot.new_zeros(B, 1, CLASSES), onehot[:, :-1]], dim=1).reshape(B * bars, STEPS_PER_BAR, CLASSES)
-    out, _ = model.core(torch.cat([prev, emb.unsqueeze(1).expand(-1, STEPS_PER_BAR, -1)], dim=2), core_state)
-    return model.proj(out).reshape(B, T, CLASSES)
+    return teacher_forced_form(model, z, events, list(range(events.shape[1] // STEPS_PER_BAR)))
 
 
 def teacher_forced_form(model, z, events, sources):
-    """teacher_forced() with bar b decoded from the conductor embedding of bar sources[b] (a song form)."""
+    """PyTorch logits given the event choices `events` [B, T] (any whole number of bars), bar b decoded from the
+    conductor embedding of bar sources[b] (a song form; range(bars) for none)."""
     import torch
     import torch.nn.functional as F
     s = model.sizes
