@@ -9,8 +9,8 @@ Choosing defaults (tools/eval_hierdec.py --sweep-*):
   |step/step_d - 1| / 0.25 + max(leaps/leaps_d - 1, 0) / 2 (3x the data's leap rate -> 1); +inf when a sample is
   silent (the target allows none). The default sampling is the form-less setting with the smallest sum.
 - form_distance: at that sampling, sum over the repetition statistics of |sample - data| / data (bars repeating an
-  earlier bar exactly, windows with a repeated 2-bar block, mean longest repeated passage, bar-to-bar motif overlap);
-  the default form is the one nearest the data.
+  earlier bar exactly, windows with a repeated 2-bar block, mean longest repeated passage, bar-to-bar motif overlap),
+  +inf when a sample is silent; the default form is the one nearest the data.
 """
 import math
 
@@ -34,6 +34,8 @@ def sampling_distance(s, d):
 
 
 def form_distance(s, d):
+    if s["windows_without_note_on"] > 0:
+        return math.inf  # a form that leaves a sample silent misses the silence target, however well it repeats
     return float(sum(abs(s[k] - d[k]) / d[k] for k in FORM_KEYS))
 
 
