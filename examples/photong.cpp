@@ -61,7 +61,8 @@ int usage(const char* problem = nullptr) {
     if (problem) std::fprintf(stderr, "photong: %s\n", problem);
     std::fprintf(stderr,
                  "usage: photong IMAGE [-o OUT.mid] [--seed N] [--temperature T] [--top-k K] [--top-p P] [--form F]\n"
-                 "               [--variations K] [--rank entropy|groove|first] [--colour-affect] [--weights-dir D] [--json]\n"
+                 "               [--variations K] [--rank entropy|groove|first] [--bridge map|photong] [--colour-affect]\n"
+                 "               [--weights-dir D] [--json]\n"
                  "  -o OUT.mid         output Standard MIDI File (default: IMAGE's name with .mid, here)\n"
                  "  --seed N           random seed 0..2^64-1 (default 0): same seed, same melody\n"
                  "  --temperature T    decoder softmax temperature >= 0 (0 = greedy); default: the melody model's\n"
@@ -76,10 +77,13 @@ int usage(const char* problem = nullptr) {
                  "  --variations K     decode K melodies (1..%d, default 1) and keep the best by --rank\n"
                  "  --rank R           entropy (highest pitch entropy), groove (highest groove consistency)\n"
                  "                     or first (default)\n"
+                 "  --bridge B         what places the melody's latent code z: map (the picture's content and its\n"
+                 "                     brightness and edge density: image_latent_map.safetensors; the default when\n"
+                 "                     that file is present) or photong (Photong's learned embedding bridge)\n"
                  "  --colour-affect    arousal and valence from the image's colours instead of the bridges\n"
                  "  --weights-dir D    weight files (default %s):\n"
                  "                     inception_v3, bridge_embedding, bridge_arousal, bridge_valence,\n"
-                 "                     hierdec_mel16_photong (.safetensors)\n"
+                 "                     hierdec_mel16_photong, image_latent_map (.safetensors)\n"
                  "  --json             print the result as JSON on stdout\n"
                  "  --png ROLL.png     also draw a piano roll of the melody (orange) and chords (blue)\n"
                  "  --wav OUT.wav      also render the MIDI file to audio with fluidsynth and a GM soundfont\n"
@@ -199,7 +203,7 @@ int main(int argc, char** argv) {
             continue;
         }
         const bool takes_value = a == "-o" || a == "--seed" || a == "--temperature" || a == "--variations" || a == "--rank" || a == "--weights-dir" ||
-                                a == "--png" || a == "--wav" || a == "--top-k" || a == "--top-p" || a == "--form";
+                                a == "--png" || a == "--wav" || a == "--top-k" || a == "--top-p" || a == "--form" || a == "--bridge";
         if (!takes_value) {
             if (a.size() > 1 && a[0] == '-') return usage(("unknown option '" + a + "'").c_str());
             if (!image.empty()) return usage(("one image only, got '" + image + "' and '" + a + "'").c_str());
@@ -240,6 +244,10 @@ int main(int argc, char** argv) {
             } catch (const photong::Error&) {
                 return usage(("--form must be none or 1, 2, 4, 8 or 16 phrase letters A-Z (e.g. AABA, ABAB!), got '" + v + "'").c_str());
             }
+        } else if (a == "--bridge") {
+            if (v == "map") opt.latent_source = photong::GenerateOptions::LatentSource::Map;
+            else if (v == "photong") opt.latent_source = photong::GenerateOptions::LatentSource::EmbeddingBridge;
+            else return usage(("--bridge must be map or photong, got '" + v + "'").c_str());
         } else if (a == "--variations") {
             std::uint64_t k = 0;
             if (!parse_u64(v, k) || k < 1 || k > std::uint64_t(photong::GenerateOptions::kMaxVariations))
@@ -269,6 +277,7 @@ int main(int argc, char** argv) {
     // Missing weight files first, by name, with what to do about them.
     photong::PipelineWeights w = photong::PipelineWeights::in_directory(weights_dir);
     if (opt.colour_affect) w.arousal.clear(), w.valence.clear();
+    if (opt.latent_source == photong::GenerateOptions::LatentSource::EmbeddingBridge) w.latent_map.clear();  // not needed
     struct Need { const std::string* path; const char* role; };
     const Need needs[] = {{&w.inception, "InceptionV3 image encoder (weights/fetch_default_weights.sh fetches it)"},
                           {&w.embedding, "embedding bridge (image features -> melody latent z; required, it has no substitute)"},
@@ -276,6 +285,11 @@ int main(int argc, char** argv) {
                           {&w.valence, "valence bridge (image features -> major/minor)"},
                           {&w.melody, "MusicVAE hierarchical melody decoder"}};
     bool missing_affect = false, missing = false;
+    if (opt.latent_source == photong::GenerateOptions::LatentSource::Map && w.latent_map.empty()) {
+        std::fprintf(stderr, "photong: --bridge map needs %s/%s (scripts/fit_image_map.sh makes it)\n", weights_dir.c_str(),
+                     photong::PipelineWeights::kLatentMapFile);
+        return 1;
+    }
     for (const Need& n : needs) {
         if (n.path->empty() || exists(*n.path)) continue;
         std::fprintf(stderr, "photong: missing %s: the %s\n", n.path->c_str(), n.role);
@@ -336,6 +350,8 @@ int main(int argc, char** argv) {
             j["bars"] = photong::Pipeline::kBars;
             j["events"] = r.events;
             j["latent"] = r.latent.values();
+            j["latent_source"] = r.latent_source == photong::GenerateOptions::LatentSource::Map ? "map" : "photong";
+            j["picture"] = {{"brightness", r.picture.brightness}, {"edge_density", r.picture.edge_density}};
             j["metrics"] = metrics_json(r.metrics);
             nlohmann::json c = nlohmann::json::array();
             for (const auto& m : r.candidates) c.push_back(metrics_json(m));
@@ -346,6 +362,10 @@ int main(int argc, char** argv) {
             if (!wav_path.empty()) j["wav"] = wav_path;
             std::printf("%s\n", j.dump().c_str());
         } else {
+            if (r.latent_source == photong::GenerateOptions::LatentSource::Map)
+                std::printf("brightness %.3f, edge density %.3f -> melody code (image latent map)\n", r.picture.brightness, r.picture.edge_density);
+            else
+                std::printf("melody code from the embedding bridge (--bridge photong)\n");
             std::printf("arousal %.3f -> %.1f BPM   (%s)\n", r.arousal, r.bpm, source);
             std::printf("valence %.3f -> %s   (%s)\n", r.valence, key_name(r.key).c_str(), source);
             std::printf("temperature %g%s, top-k %d, top-p %g, form %s\n", r.temperature,

@@ -43,7 +43,7 @@ SLIDER_ALPHAS = (-0.7, -0.35, 0.0, 0.35, 0.7)
 VARIANTS = ("jpeg85", "resize90", "crop95", "bright120")
 PIC_ATTRS = ("brightness", "contrast", "saturation", "colourfulness", "warmth", "edge_density")
 MUSIC_ATTRS = ("mean_pitch", "notes_per_bar", "pitch_range", "stepwise_share", "bpm")
-EDGE_THRESHOLD = 0.1  # on skimage.filters.sobel of luminance in [0, 1]
+EDGE_THRESHOLD = 0.1  # Sobel magnitude on luminance in [0, 1] (picture_attributes.hpp kEdgeThreshold)
 ATTR_SIZE = (299, 299)  # attributes are measured at InceptionV3's input size, so resolution doesn't bias edges
 
 
@@ -73,19 +73,32 @@ def colourfulness(rgb):
     return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
 
 
+def picture_view(path):
+    """The picture as photong measures it (include/photong/image/picture_attributes.hpp): RGB / 255 in float32,
+    resized to ATTR_SIZE with bilinear align-corners interpolation (photong's resize with the default weights)."""
+    import torch
+    rgb = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / np.float32(255)
+    t = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0)
+    view = torch.nn.functional.interpolate(t, size=ATTR_SIZE, mode="bilinear", align_corners=True)
+    return view[0].permute(1, 2, 0).numpy().astype(np.float64)
+
+
 def picture_attributes(path):
-    """Picture attributes from the file, at ATTR_SIZE. brightness = mean luminance (Rec. 709 weights, as in
-    skimage.color.rgb2gray) in [0, 1]; contrast = its std; saturation = mean HSV S; warmth = mean of
-    S * cos(hue - 30 deg), +1 for saturated orange, -1 for saturated sky blue, 0 for greys; edge density =
-    share of pixels with Sobel magnitude over EDGE_THRESHOLD."""
-    from skimage import color, filters
-    rgb = np.asarray(Image.open(path).convert("RGB").resize(ATTR_SIZE, Image.BILINEAR))
-    lum = color.rgb2gray(rgb)
-    hsv = color.rgb2hsv(rgb)
+    """Picture attributes on picture_view(path). brightness = mean Rec. 709 luminance (skimage.color.rgb2gray's
+    weights) in [0, 1]; contrast = its std; saturation = mean HSV S; warmth = mean of S * cos(hue - 30 deg), +1 for
+    saturated orange, -1 for saturated sky blue, 0 for greys; edge density = share of interior pixels whose Sobel
+    magnitude sqrt((gx^2 + gy^2) / 2), kernels / 4 (skimage.filters.sobel's scale), exceeds EDGE_THRESHOLD.
+    brightness and edge density are photong's own (picture_attributes.hpp)."""
+    from skimage import color
+    view = picture_view(path)
+    lum = view @ np.array([0.2125, 0.7154, 0.0721])
+    hsv = color.rgb2hsv(view)
     warmth = np.mean(hsv[..., 1] * np.cos(2 * np.pi * (hsv[..., 0] - 30 / 360)))
+    gx = (lum[:-2, 2:] + 2 * lum[1:-1, 2:] + lum[2:, 2:] - lum[:-2, :-2] - 2 * lum[1:-1, :-2] - lum[2:, :-2]) / 4
+    gy = (lum[2:, :-2] + 2 * lum[2:, 1:-1] + lum[2:, 2:] - lum[:-2, :-2] - 2 * lum[:-2, 1:-1] - lum[:-2, 2:]) / 4
     return {"brightness": float(lum.mean()), "contrast": float(lum.std()), "saturation": float(hsv[..., 1].mean()),
-            "colourfulness": colourfulness(rgb), "warmth": float(warmth),
-            "edge_density": float(np.mean(filters.sobel(lum) > EDGE_THRESHOLD))}
+            "colourfulness": colourfulness(view * 255), "warmth": float(warmth),
+            "edge_density": float(np.mean(np.sqrt((gx * gx + gy * gy) / 2) > EDGE_THRESHOLD))}
 
 
 def music_attributes(result):
@@ -201,8 +214,9 @@ def make_variants(name, path, out_dir):
 
 # ---------------------------------------------------------------- running photong
 class Runner:
-    def __init__(self, binary, work_dir, jobs):
+    def __init__(self, binary, work_dir, jobs, extra_flags=()):
         self.binary, self.mid_dir, self.jobs = binary, os.path.join(work_dir, "midi"), jobs
+        self.extra_flags = list(extra_flags)  # passed to every run (e.g. --bridge photong for a "before" table)
         os.makedirs(self.mid_dir, exist_ok=True)
         self.results = {}
         self.counter = itertools.count()  # unique MIDI names; next() is atomic under the GIL
@@ -210,7 +224,7 @@ class Runner:
     def _run(self, key):
         image, seed, flags = key
         out = os.path.join(self.mid_dir, f"run{next(self.counter)}.mid")
-        cmd = [self.binary, image, "--seed", str(seed), "-o", out, "--json", *flags]
+        cmd = [self.binary, image, "--seed", str(seed), "-o", out, "--json", *self.extra_flags, *flags]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"photong failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-500:]}", file=sys.stderr)
@@ -237,7 +251,7 @@ def evaluate(args, binary, help_text):
         os.makedirs(d)
     pictures = collect_pictures(args.images, args.images_only, pic_dir)
     names = sorted(pictures)
-    runner = Runner(binary, args.work_dir, args.jobs)
+    runner = Runner(binary, args.work_dir, args.jobs, args.photong_flags.split())
     summary, details = {"pictures": len(names)}, {"pictures": names}
 
     attr_seeds = [args.seed + i for i in range(args.attr_seeds)]
@@ -395,6 +409,7 @@ def main():
     ap.add_argument("--photong", default=os.path.join(REPO, "build", "examples", "photong"))
     ap.add_argument("--work-dir", default=os.path.join(REPO, "build", "image-dependence"))
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--photong-flags", default="", help="extra flags for every photong run, e.g. '--bridge photong'")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--picture", default="chelsea", help="picture name for the seed-effect figures")
     ap.add_argument("--attr-seeds", type=int, default=3, help="seeds averaged for the music attributes (6.)")

@@ -1,7 +1,9 @@
 // photong/pipeline.hpp — image -> 16-bar melody with chords: Photong's whole pipeline, the public entry point.
 //
 //   image ──InceptionV3 (no top)──► z_img (1, 8, 8, 2048)
-//   z_img ──embedding bridge──► z (1, 512) ──K copies──► HierarchicalLstmDecoder (sampling: temperature, top-k,
+//   z_img ──global average + picture attributes ──image -> latent map──► z (1, 512)   (image_latent_map.hpp;
+//         or, with LatentSource::EmbeddingBridge or no map file, z_img ──embedding bridge──► z)
+//   z ──K copies──► HierarchicalLstmDecoder (sampling: temperature, top-k,
 //         top-p, from GenerateOptions or the melody file's metadata, recommended_sampling; song form likewise,
 //         recommended_form)
 //         ──► K × 256 event classes ──► notes at 120 qpm ──rank──► one melody ──touch-up──► notes + chords
@@ -20,6 +22,8 @@
 //   arousal    bridge_arousal.safetensors        bridge = "arousal";  sigmoid x 1 or softmax x 2 output
 //   valence    bridge_valence.safetensors        bridge = "valence";  sigmoid x 1 or softmax x 2 output
 //   melody     hierdec_mel16_photong.safetensors a MusicVAE hierarchical decoder (`decoder/hierarchical_level_0/...`)
+//   latent_map image_latent_map.safetensors      optional (in_directory takes it when present): the image -> latent
+//                                                map fitted for this melody model (its melody_steps_trained must match)
 // Every file is loaded once, in the constructor, and checked for its kind: a file in the wrong slot
 // (e.g. the arousal bridge given as the embedding bridge, a bridge given as the melody decoder), a
 // missing file, a bridge whose input is not a 2048-channel map, a probability bridge that does not end in
@@ -65,7 +69,9 @@
 #include "photong/core/tensor.hpp"
 #include "photong/image/colour_affect.hpp"
 #include "photong/image/decode.hpp"
+#include "photong/image/picture_attributes.hpp"
 #include "photong/models/bridges.hpp"
+#include "photong/models/image_latent_map.hpp"
 #include "photong/models/inception_v3.hpp"
 #include "photong/models/music_vae_hier.hpp"
 #include "photong/models/sampling.hpp"
@@ -77,20 +83,24 @@
 
 namespace photong {
 
-/// Paths of the five weight files (see the header comment for what each must hold).
+/// Paths of the weight files (see the header comment for what each must hold). `latent_map` is optional: empty
+/// means the embedding bridge places z.
 struct PipelineWeights {
-    std::string inception, embedding, arousal, valence, melody;
+    std::string inception, embedding, arousal, valence, melody, latent_map;
 
     static constexpr const char* kInceptionFile = "inception_v3.safetensors";
     static constexpr const char* kEmbeddingFile = "bridge_embedding.safetensors";
     static constexpr const char* kArousalFile = "bridge_arousal.safetensors";
     static constexpr const char* kValenceFile = "bridge_valence.safetensors";
     static constexpr const char* kMelodyFile = "hierdec_mel16_photong.safetensors";
+    static constexpr const char* kLatentMapFile = "image_latent_map.safetensors";
 
-    /// The default file names inside `dir`.
+    /// The default file names inside `dir`; `latent_map` only when `dir` holds that file.
     static PipelineWeights in_directory(const std::string& dir) {
         const std::string d = dir.empty() ? std::string(".") : (dir.back() == '/' ? dir : dir + "/");
-        return {d + kInceptionFile, d + kEmbeddingFile, d + kArousalFile, d + kValenceFile, d + kMelodyFile};
+        const bool has_map = std::ifstream(d + kLatentMapFile, std::ios::binary).good();
+        return {d + kInceptionFile, d + kEmbeddingFile, d + kArousalFile, d + kValenceFile, d + kMelodyFile,
+                has_map ? d + kLatentMapFile : std::string()};
     }
 };
 
@@ -116,6 +126,10 @@ struct GenerateOptions {
     std::optional<SongForm> form;
     int variations = 1;         ///< K, 1..kMaxVariations: melodies decoded from z as one batch
     Rank rank = Rank::First;    ///< how the variation is chosen
+    /// What places the latent code z. Map: image_latent_map.hpp (the picture's content and attributes);
+    /// EmbeddingBridge: Photong's learned embedding bridge (Algorithm 1). Unset: Map when a map file was loaded.
+    enum class LatentSource { Map, EmbeddingBridge };
+    std::optional<LatentSource> latent_source;
     /// Use the Valdez–Mehrabian colour baseline (colour_affect.hpp, default ColourStats) for arousal
     /// and valence instead of the learned arousal/valence bridges.
     bool colour_affect = false;
@@ -151,7 +165,9 @@ struct GenerateResult {
     double valence = 0.5, arousal = 0.5;  ///< in [0, 1], from the bridges or the colour baseline
     bool colour_affect = false; ///< true when valence/arousal came from the colour baseline
     Key key;                    ///< tonic = first note's pitch class; major iff valence >= 0.5
-    Tensor latent;              ///< z (1, z_size) from the embedding bridge
+    Tensor latent;              ///< z (1, z_size), from the image -> latent map or the embedding bridge
+    GenerateOptions::LatentSource latent_source = GenerateOptions::LatentSource::EmbeddingBridge;  ///< which one
+    PictureAttributes picture;  ///< the picture's brightness and edge density (picture_attributes.hpp)
     std::vector<int> events;    ///< the chosen variation's decoder classes (0 hold, 1 off, 2.. pitches), 16 x 16 steps
     int chosen = 0;             ///< index of the chosen variation
     VariationMetrics metrics;   ///< the chosen variation's metrics (before the touch-up)
@@ -215,6 +231,17 @@ public:
                 {w.embedding, "output", std::to_string(decoder_->z_size()) + " (z of " + w.melody + ")", std::to_string(embedding_->output_size())});
         if (!w.arousal.empty()) arousal_ = load_bridge(w.arousal, BridgeKind::Arousal);
         if (!w.valence.empty()) valence_ = load_bridge(w.valence, BridgeKind::Valence);
+        if (!w.latent_map.empty()) {
+            pipeline_detail::require_file(w.latent_map, "image latent map");
+            latent_map_ = std::make_unique<ImageLatentMap>(w.latent_map);
+            require(latent_map_->z_size() == decoder_->z_size(), "the image latent map's z is not the melody decoder's latent size",
+                    {w.latent_map, "spread", std::to_string(decoder_->z_size()) + " rows (z of " + w.melody + ")", std::to_string(latent_map_->z_size())});
+            // The attribute directions belong to one melody model's encoder: a retrained model needs a refitted map.
+            const std::string melody_steps = SafetensorsFile(w.melody).metadata_or("steps_trained", "");
+            require(latent_map_->melody_steps_trained().empty() || melody_steps.empty() || latent_map_->melody_steps_trained() == melody_steps,
+                    "the image latent map was fitted for another melody model: rerun tools/fit_image_latent_map.py (weights/BRIDGES.md)",
+                    {w.latent_map, "__metadata__.melody_steps_trained", melody_steps + " (" + w.melody + ")", latent_map_->melody_steps_trained()});
+        }
     }
 
     /// Runs every model on `pool` (default: default_thread_pool()). Call before sharing the Pipeline
@@ -229,6 +256,8 @@ public:
 
     /// True when both the arousal and the valence bridges are loaded (generate() without colour_affect works).
     bool has_affect_bridges() const { return arousal_ && valence_; }
+    /// True when an image -> latent map was loaded (the default latent source then).
+    bool has_latent_map() const { return bool(latent_map_); }
     std::int64_t z_size() const { return decoder_->z_size(); }
     /// The temperature used when GenerateOptions::temperature is unset (see recommended_temperature).
     float default_temperature() const { return default_sampling_.temperature; }
@@ -258,7 +287,12 @@ public:
         const Tensor features = inception_.features(image);
 
         stage("bridges");
-        r.latent = predict_latent(*embedding_, features);
+        r.picture = picture_attributes(image);
+        r.latent_source = options.latent_source.value_or(latent_map_ ? GenerateOptions::LatentSource::Map : GenerateOptions::LatentSource::EmbeddingBridge);
+        if (r.latent_source == GenerateOptions::LatentSource::Map)
+            r.latent = latent_map_->latent(InceptionV3::pooled(features), r.picture);
+        else
+            r.latent = predict_latent(*embedding_, features);
         if (options.colour_affect) {
             const ValenceArousal va = valdez_mehrabian(colour_features(image));
             r.valence = va.valence, r.arousal = va.arousal;
@@ -327,6 +361,9 @@ private:
         require(o.colour_affect || has_affect_bridges(),
                 "no arousal/valence bridges were loaded: give their files or set colour_affect (the colour baseline)",
                 {"", arousal_ ? "valence" : "arousal", "a loaded bridge or colour_affect", "(none)"});
+        require(o.latent_source != GenerateOptions::LatentSource::Map || latent_map_,
+                "no image latent map was loaded: give PipelineWeights::latent_map or use the embedding bridge",
+                {"", "GenerateOptions::latent_source", "a loaded image_latent_map.safetensors", "(none)"});
     }
 
     static std::unique_ptr<BridgeModel> load_bridge(const std::string& path, BridgeKind want) {
@@ -366,6 +403,7 @@ private:
     // while loading.
     InceptionV3 inception_;
     std::unique_ptr<BridgeModel> embedding_;
+    std::unique_ptr<ImageLatentMap> latent_map_;
     MelodyEncoding encoding_;
     SamplingOptions default_sampling_;
     SongForm default_form_;
