@@ -125,10 +125,12 @@ def uniform_stream(seed, count):
 
 
 @torch.no_grad()
-def decode(model, z, sampling=None, form=None, uniforms=None, generator=None, bars=BARS):
+def decode(model, z, sampling=None, form=None, uniforms=None, generator=None, bars=BARS, embedding_transform=None):
     """Hierarchical decode of z [B, z_size] -> (events [B, bars*16] int64, logits [B, bars*16, 90], margins
     [B, bars*16]). `uniforms` [bars, 16, B] (the C++ stream's layout), else drawn from `generator` in that
-    layout when sampling; `form` a SongForm text ('AABA', 'ABAB!', 'none')."""
+    layout when sampling; `form` a SongForm text ('AABA', 'ABAB!', 'none'); `embedding_transform`, when given,
+    maps the conductor's bar embeddings [B, bars, cond_units] before the core decoder reads them (the latent
+    sliders, tools/latent_sliders.py)."""
     s = sampling or Sampling()
     sizes = model.sizes
     B = z.shape[0]
@@ -137,6 +139,8 @@ def decode(model, z, sampling=None, form=None, uniforms=None, generator=None, ba
         uniforms = torch.rand(bars, STEPS_PER_BAR, B, generator=generator, dtype=torch.float64).numpy()
     cond_state = model._initial_state(model.cond_init(z), sizes["cond_layers"], sizes["cond_units"])
     emb, _ = model.conductor(z.new_zeros(B, bars, 1), cond_state)  # [B, bars, cond_units], conductor run once
+    if embedding_transform is not None:
+        emb = embedding_transform(emb)
     steps = bars * STEPS_PER_BAR
     events = torch.zeros(B, steps, dtype=torch.long)
     logits_all = z.new_zeros(B, steps, CLASSES)
