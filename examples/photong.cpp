@@ -61,7 +61,8 @@ int usage(const char* problem = nullptr) {
     if (problem) std::fprintf(stderr, "photong: %s\n", problem);
     std::fprintf(stderr,
                  "usage: photong IMAGE [-o OUT.mid] [--seed N] [--temperature T] [--top-k K] [--top-p P] [--form F]\n"
-                 "               [--variations K] [--rank entropy|groove|first] [--bridge map|photong] [--colour-affect]\n"
+                 "               [--variations K] [--rank entropy|groove|first] [--bridge map|photong] [--brightness A]\n"
+                 "               [--contrast A] [--colour-affect]\n"
                  "               [--weights-dir D] [--json]\n"
                  "  -o OUT.mid         output Standard MIDI File (default: IMAGE's name with .mid, here)\n"
                  "  --seed N           random seed 0..2^64-1 (default 0): same seed, same melody\n"
@@ -80,6 +81,9 @@ int usage(const char* problem = nullptr) {
                  "  --bridge B         what places the melody's latent code z: map (the picture's content and its\n"
                  "                     brightness and edge density: image_latent_map.safetensors; the default when\n"
                  "                     that file is present) or photong (Photong's learned embedding bridge)\n"
+                 "  --brightness A     Vis2Mus's brightness on the melody code, A in -1..1 (default 0: off;\n"
+                 "                     with our model A > 0 gives fewer, lower notes)\n"
+                 "  --contrast A       Vis2Mus's contrast on the melody code, A in -1..1 (default 0; A > 0: more notes)\n"
                  "  --colour-affect    arousal and valence from the image's colours instead of the bridges\n"
                  "  --weights-dir D    weight files (default %s):\n"
                  "                     inception_v3, bridge_embedding, bridge_arousal, bridge_valence,\n"
@@ -203,7 +207,8 @@ int main(int argc, char** argv) {
             continue;
         }
         const bool takes_value = a == "-o" || a == "--seed" || a == "--temperature" || a == "--variations" || a == "--rank" || a == "--weights-dir" ||
-                                a == "--png" || a == "--wav" || a == "--top-k" || a == "--top-p" || a == "--form" || a == "--bridge";
+                                a == "--png" || a == "--wav" || a == "--top-k" || a == "--top-p" || a == "--form" || a == "--bridge" ||
+                                a == "--brightness" || a == "--contrast";
         if (!takes_value) {
             if (a.size() > 1 && a[0] == '-') return usage(("unknown option '" + a + "'").c_str());
             if (!image.empty()) return usage(("one image only, got '" + image + "' and '" + a + "'").c_str());
@@ -244,6 +249,11 @@ int main(int argc, char** argv) {
             } catch (const photong::Error&) {
                 return usage(("--form must be none or 1, 2, 4, 8 or 16 phrase letters A-Z (e.g. AABA, ABAB!), got '" + v + "'").c_str());
             }
+        } else if (a == "--brightness" || a == "--contrast") {
+            double x = 0;
+            if (!parse_double(v, x) || !std::isfinite(x) || x < -1 || x > 1)
+                return usage((a + " must be a number in -1..1, got '" + v + "'").c_str());
+            (a == "--brightness" ? opt.brightness : opt.contrast) = float(x);
         } else if (a == "--bridge") {
             if (v == "map") opt.latent_source = photong::GenerateOptions::LatentSource::Map;
             else if (v == "photong") opt.latent_source = photong::GenerateOptions::LatentSource::EmbeddingBridge;
@@ -352,6 +362,7 @@ int main(int argc, char** argv) {
             j["latent"] = r.latent.values();
             j["latent_source"] = r.latent_source == photong::GenerateOptions::LatentSource::Map ? "map" : "photong";
             j["picture"] = {{"brightness", r.picture.brightness}, {"edge_density", r.picture.edge_density}};
+            j["sliders"] = {{"brightness", opt.brightness}, {"contrast", opt.contrast}};
             j["metrics"] = metrics_json(r.metrics);
             nlohmann::json c = nlohmann::json::array();
             for (const auto& m : r.candidates) c.push_back(metrics_json(m));

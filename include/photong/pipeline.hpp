@@ -72,6 +72,7 @@
 #include "photong/image/picture_attributes.hpp"
 #include "photong/models/bridges.hpp"
 #include "photong/models/image_latent_map.hpp"
+#include "photong/models/latent_sliders.hpp"
 #include "photong/models/inception_v3.hpp"
 #include "photong/models/music_vae_hier.hpp"
 #include "photong/models/sampling.hpp"
@@ -130,6 +131,9 @@ struct GenerateOptions {
     /// EmbeddingBridge: Photong's learned embedding bridge (Algorithm 1). Unset: Map when a map file was loaded.
     enum class LatentSource { Map, EmbeddingBridge };
     std::optional<LatentSource> latent_source;
+    /// Vis2Mus's brightness and contrast applied to z after it is placed, each in [-1, 1]; 0 leaves z exactly as it
+    /// is (latent_sliders.hpp says what they do to our melody model).
+    float brightness = 0, contrast = 0;
     /// Use the Valdez–Mehrabian colour baseline (colour_affect.hpp, default ColourStats) for arousal
     /// and valence instead of the learned arousal/valence bridges.
     bool colour_affect = false;
@@ -293,6 +297,8 @@ public:
             r.latent = latent_map_->latent(InceptionV3::pooled(features), r.picture);
         else
             r.latent = predict_latent(*embedding_, features);
+        latent_brightness(r.latent, options.brightness);
+        latent_contrast(r.latent, options.contrast);
         if (options.colour_affect) {
             const ValenceArousal va = valdez_mehrabian(colour_features(image));
             r.valence = va.valence, r.arousal = va.arousal;
@@ -357,6 +363,8 @@ private:
         require(!o.temperature || (std::isfinite(*o.temperature) && *o.temperature >= 0), "temperature must be a finite number >= 0",
                 {"", "GenerateOptions::temperature", ">= 0", o.temperature ? std::to_string(*o.temperature) : ""});
         sampling_for(o).validate();
+        check_slider(o.brightness, "GenerateOptions::brightness");
+        check_slider(o.contrast, "GenerateOptions::contrast");
         if (o.form) o.form->sources(kBars);  // throws when its phrases do not divide the 16 bars
         require(o.colour_affect || has_affect_bridges(),
                 "no arousal/valence bridges were loaded: give their files or set colour_affect (the colour baseline)",

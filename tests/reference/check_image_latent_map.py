@@ -6,7 +6,8 @@ Python definitions (tools/eval_image_dependence.py picture_attributes, tools/fit
 For skimage photos and synthetic pictures: the picture attributes photong reports (--json "picture") equal the
 Python definition (brightness to 1e-6; edge density within 3 pixels of the 297 x 297 interior, since a Sobel
 magnitude within float rounding of the threshold may fall either way), and photong's z equals the Python map applied
-to photong-embed's pooled features and photong's attributes (to 1e-4 relative). Then bad map files: a wrong shape
+to photong-embed's pooled features and photong's attributes (to 1e-4 relative); --brightness / --contrast change z
+by Vis2Mus's formulas and 0 changes nothing. Then bad map files: a wrong shape
 and a map fitted for another melody model must each exit 1 naming the problem, and --bridge photong still works.
 Skipped (exit 0) when WEIGHTS_DIR has no image_latent_map.safetensors or InceptionV3.
 """
@@ -80,6 +81,20 @@ def main(argv):
         rel = np.abs(z - z_ref).max() / np.abs(z_ref).max()
         check(j["latent_source"] == "map" and rel < 1e-4, f"{os.path.basename(path)}: z vs the Python map, max rel diff {rel:.1e} "
               f"(|z| {np.linalg.norm(z):.2f})")
+    # Vis2Mus sliders on z (latent_sliders.hpp): 0 changes nothing, other values follow the formulas.
+    image = paths[0]
+    _, plain, _ = photong(binary, wdir, image, work)
+    _, zero, _ = photong(binary, wdir, image, work, "--brightness", "0", "--contrast", "0")
+    check(zero["events"] == plain["events"] and zero["latent"] == plain["latent"], "--brightness 0 --contrast 0 is the plain decode")
+    z0 = np.array(plain["latent"], dtype=np.float64)
+    _, b, _ = photong(binary, wdir, image, work, "--brightness", "0.5")
+    want = z0 + 0.5 * z0.max() / 2
+    check(np.abs(np.array(b["latent"]) - want).max() < 1e-5 * np.abs(want).max(), "--brightness 0.5: z + 0.5 max(z) / 2")
+    _, c, _ = photong(binary, wdir, image, work, "--contrast", "-0.4")
+    want = z0.mean() + (z0 - z0.mean()) * 0.6
+    check(np.abs(np.array(c["latent"]) - want).max() < 1e-5 * np.abs(want).max(), "--contrast -0.4: mean + (z - mean) 0.6")
+    rc, _, err = photong(binary, wdir, image, work, "--brightness", "1.5")
+    check(rc == 2 and "-1..1" in err, f"--brightness 1.5 refused: exit {rc}")
     # Bad map files, in a copy of the weights directory.
     bad = os.path.join(work, "weights")
     os.makedirs(bad)
@@ -87,7 +102,6 @@ def main(argv):
         if name.endswith(".safetensors") and name != "image_latent_map.safetensors":
             os.symlink(os.path.abspath(os.path.join(wdir, name)), os.path.join(bad, name))
     tensors, meta = safetensors_io.load(map_path)
-    image = paths[0]
     broken = dict(tensors, whiten=tensors["whiten"][:, :100])
     safetensors_io.save(os.path.join(bad, "image_latent_map.safetensors"), broken, meta)
     rc, _, err = photong(binary, bad, image, work)
