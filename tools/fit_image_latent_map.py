@@ -71,16 +71,15 @@ def latent(m, features, attrs):
 def check(m, model, meta, features, paths, seed):
     attrs = [eid.picture_attributes(p) for p in paths]
     z = latent(m, features, attrs)
-    sampling = hierdec_decode.Sampling(float(meta.get("sampling_temperature", "1")), int(meta.get("sampling_top_k", "0")),
-                                       float(meta.get("sampling_top_p", "1")))
+    sampling, form = hierdec_decode.recommended(meta)
     u = hierdec_decode.uniform_stream(seed, 256).reshape(16, 16, 1).repeat(len(z), axis=2)
     with torch.no_grad():
         ev, _, _ = hierdec_decode.decode(model, torch.from_numpy(z).to(model.mu.weight.dtype), sampling,
-                                         meta.get("song_form", "none"), uniforms=u)
+                                         form, uniforms=u)
     ev = ev.numpy()
     music = la.attributes(ev)
     onsets = [{(int(t), int(e)) for t, e in enumerate(w) if e >= 2} for w in ev]
-    agree = [len(a & b) / max(1, len(a | b)) for a, b in itertools.combinations(onsets, 2)]
+    agree = [eid.jaccard(a, b) for a, b in itertools.combinations(onsets, 2)]
     first = len({tuple(w[:16]) for w in ev})
     zc = z / np.linalg.norm(z, axis=1, keepdims=True)
     iu = np.triu_indices(len(z), 1)

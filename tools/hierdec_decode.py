@@ -49,6 +49,14 @@ class Sampling:
         return f"T={np.float32(self.temperature):g} k={self.top_k} p={np.float32(self.top_p):g}"
 
 
+def recommended(meta):
+    """(Sampling, form text) a melody file's metadata names, as photong's recommended_sampling and recommended_form
+    read them: sampling_temperature (else Photong's 0.5), sampling_top_k (else 0), sampling_top_p (else 1),
+    song_form (else none)."""
+    return (Sampling(float(meta.get("sampling_temperature", 0.5)), int(meta.get("sampling_top_k", 0)),
+                     float(meta.get("sampling_top_p", 1.0))), meta.get("song_form", "none"))
+
+
 def parse_form(text):
     """SongForm::parse: 'none' or '' -> (None, True); letters A-Z with an optional '!' (exact repeats)."""
     if not text or text == "none":

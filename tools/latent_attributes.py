@@ -109,13 +109,19 @@ def slider_effects(model, vectors, codes, sampling, form, seed):
             decoded.append(attributes(ev.numpy()))
         decoded = np.stack(decoded)  # [alpha, code, attr]
         for a in range(len(NAMES)):
-            for c in range(codes):
-                y = decoded[:, c, a]
-                if np.all(np.isfinite(y)) and np.ptp(y) > 0:
-                    rho[v, a, c] = stats.spearmanr(ALPHAS, y)[0]
-                elif np.all(np.isfinite(y)):
-                    rho[v, a, c] = 0.0  # the attribute did not move at all
+            rho[v, a] = rho_per_code(ALPHAS, decoded[:, :, a])
     return rho
+
+
+def rho_per_code(alphas, values):
+    """Spearman rho between `alphas` and each column of values [len(alphas), codes]: 0 where the value did not move,
+    NaN where a decode had no value (e.g. no notes for a mean pitch)."""
+    out = np.full(values.shape[1], np.nan)
+    for c in range(values.shape[1]):
+        y = values[:, c]
+        if np.all(np.isfinite(y)):
+            out[c] = stats.spearmanr(alphas, y)[0] if np.ptp(y) > 0 else 0.0
+    return out
 
 
 def self_test():
@@ -161,9 +167,7 @@ def main(argv=None):
     model.eval()
     with open(args.weights, "rb") as f:
         model_sha = hashlib.sha256(f.read()).hexdigest()
-    sampling = hierdec_decode.Sampling(float(meta.get("sampling_temperature", "1")), int(meta.get("sampling_top_k", "0")),
-                                       float(meta.get("sampling_top_p", "1")))
-    form = meta.get("song_form", "none")
+    sampling, form = hierdec_decode.recommended(meta)
     train, _, _ = load_data(args.data)
     pick = np.sort(np.random.default_rng(args.seed).choice(len(train), min(args.windows, len(train)), replace=False))
     events = train[torch.from_numpy(pick)]

@@ -20,7 +20,6 @@ import sys
 
 import numpy as np
 import torch
-from scipy import stats
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -62,9 +61,7 @@ def main(argv=None):
     tensors, meta = safetensors_io.load(args.weights)
     model = model_from_tensors(tensors, args.weights)
     model.eval()
-    sampling = hierdec_decode.Sampling(float(meta.get("sampling_temperature", "1")), int(meta.get("sampling_top_k", "0")),
-                                       float(meta.get("sampling_top_p", "1")))
-    form = meta.get("song_form", "none")
+    sampling, form = hierdec_decode.recommended(meta)
     g = torch.Generator().manual_seed(args.seed)
     z = torch.randn(args.codes, model.sizes["z_size"], generator=g)
     uniforms = torch.rand(BARS, STEPS_PER_BAR, args.codes, generator=g, dtype=torch.float64).numpy()
@@ -78,13 +75,8 @@ def main(argv=None):
             same = np.array_equal(decode(model, z, sampling, form, uniforms, map_name, slider, 0.0), plain.numpy())
             cells = []
             for col in (0, 1):  # note-ons per bar (= note count / 16), mean pitch
-                rho = []
-                for c in range(args.codes):
-                    y = attrs[:, c, col]
-                    ok = np.isfinite(y)
-                    rho.append(stats.spearmanr(np.array(ALPHAS)[ok], y[ok])[0] if ok.sum() >= 3 and np.ptp(y[ok]) > 0 else 0.0)
-                rho = np.array(rho)
-                cells.append(f"{np.median(np.abs(rho)):10.2f}  ({np.median(rho):+.2f})")
+                rho = la.rho_per_code(ALPHAS, attrs[:, :, col])
+                cells.append(f"{np.nanmedian(np.abs(rho)):10.2f}  ({np.nanmedian(rho):+.2f})")
             print(f"{map_name:10s} {name:10s} {cells[0]:>22s}   {cells[1]:>22s}      {'yes' if same else 'NO'}")
     return 0
 

@@ -230,7 +230,7 @@ public:
     explicit Pipeline(const PipelineWeights& w)
         : inception_((pipeline_detail::require_file(w.inception, "inception"), w.inception)),
           embedding_(load_bridge(w.embedding, BridgeKind::Embedding)),
-          decoder_(load_decoder(w.melody, encoding_, default_sampling_, default_form_)) {
+          decoder_(load_decoder(w.melody, encoding_, default_sampling_, default_form_, melody_steps_trained_)) {
         require(embedding_->output_size() == decoder_->z_size(), "the embedding bridge's output is not the melody decoder's latent size",
                 {w.embedding, "output", std::to_string(decoder_->z_size()) + " (z of " + w.melody + ")", std::to_string(embedding_->output_size())});
         if (!w.arousal.empty()) arousal_ = load_bridge(w.arousal, BridgeKind::Arousal);
@@ -241,10 +241,10 @@ public:
             require(latent_map_->z_size() == decoder_->z_size(), "the image latent map's z is not the melody decoder's latent size",
                     {w.latent_map, "spread", std::to_string(decoder_->z_size()) + " rows (z of " + w.melody + ")", std::to_string(latent_map_->z_size())});
             // The attribute directions belong to one melody model's encoder: a retrained model needs a refitted map.
-            const std::string melody_steps = SafetensorsFile(w.melody).metadata_or("steps_trained", "");
-            require(latent_map_->melody_steps_trained().empty() || melody_steps.empty() || latent_map_->melody_steps_trained() == melody_steps,
+            const std::string& fitted_for = latent_map_->melody_steps_trained();
+            require(fitted_for.empty() || melody_steps_trained_.empty() || fitted_for == melody_steps_trained_,
                     "the image latent map was fitted for another melody model: rerun tools/fit_image_latent_map.py (weights/BRIDGES.md)",
-                    {w.latent_map, "__metadata__.melody_steps_trained", melody_steps + " (" + w.melody + ")", latent_map_->melody_steps_trained()});
+                    {w.latent_map, "__metadata__.melody_steps_trained", melody_steps_trained_ + " (" + w.melody + ")", fitted_for});
         }
     }
 
@@ -390,7 +390,7 @@ private:
     }
 
     static std::unique_ptr<HierarchicalLstmDecoder> load_decoder(const std::string& path, MelodyEncoding& enc, SamplingOptions& sampling,
-                                                                 SongForm& form) {
+                                                                 SongForm& form, std::string& steps_trained) {
         pipeline_detail::require_file(path, "melody");
         const SafetensorsFile file(path);
         const std::string key = "decoder/hierarchical_level_0/initial_state/kernel";
@@ -401,20 +401,22 @@ private:
         sampling = recommended_sampling(file);
         form = recommended_form(file);
         form.sources(kBars);  // a file's form must fit the pipeline's 16 bars
+        steps_trained = file.metadata_or("steps_trained", "");  // which model an image latent map must be fitted for
         auto d = std::make_unique<HierarchicalLstmDecoder>(file);
         require(d->classes() == enc.num_classes(), "the decoder's event classes do not match the melody encoding",
                 {path, "core_decoder/decoder/output_projection/kernel", std::to_string(enc.num_classes()), std::to_string(d->classes())});
         return d;
     }
 
-    // Declaration order is construction order: the decoder fills encoding_, default_sampling_ and default_form_
-    // while loading.
+    // Declaration order is construction order: the decoder fills encoding_, default_sampling_, default_form_ and
+    // melody_steps_trained_ while loading.
     InceptionV3 inception_;
     std::unique_ptr<BridgeModel> embedding_;
     std::unique_ptr<ImageLatentMap> latent_map_;
     MelodyEncoding encoding_;
     SamplingOptions default_sampling_;
     SongForm default_form_;
+    std::string melody_steps_trained_;  ///< the melody file's steps_trained metadata ("" when absent)
     std::unique_ptr<HierarchicalLstmDecoder> decoder_;
     std::unique_ptr<BridgeModel> arousal_, valence_;  // null when not given (colour_affect only)
 };

@@ -16,13 +16,12 @@
 
 #include <cmath>
 #include <cstddef>
-#include <string>
 #include <vector>
 
 #include "photong/core/error.hpp"
 #include "photong/core/tensor.hpp"
 #include "photong/image/decode.hpp"
-#include "photong/image/resize.hpp"
+#include "photong/image/preprocess.hpp"
 
 namespace photong {
 
@@ -38,17 +37,11 @@ struct PictureAttributes {
 };
 
 /// Attributes of an 8-bit RGB image (what load_image returns). Throws photong::Error on an empty or inconsistent
-/// image.
+/// image (Preprocessing::apply's check).
 inline PictureAttributes picture_attributes(const Image& image) {
-    require(image.width > 0 && image.height > 0, "image has zero size",
-            {"", "image", "width and height >= 1", std::to_string(image.width) + "x" + std::to_string(image.height)});
-    const std::size_t n = std::size_t(image.width) * std::size_t(image.height);
-    require(image.rgb.size() == 3 * n, "image pixel data does not match its size",
-            {"", "image", std::to_string(3 * n) + " bytes", std::to_string(image.rgb.size()) + " bytes"});
-    std::vector<float> unit(3 * n);
-    for (std::size_t i = 0; i < 3 * n; ++i) unit[i] = float(image.rgb[i]) / 255.0f;
     const int S = kPictureAttributeSize;
-    const Tensor view = resize_bilinear(unit.data(), image.height, image.width, 3, S, S, ResizeMode::AlignCorners);
+    // x / 255 then the align-corners resize: exactly the nsfwjs preprocessing (preprocess.hpp) at this size.
+    const Tensor view = Preprocessing::nsfwjs(S).apply(image);
     const float* v = view.data();
     std::vector<double> lum(std::size_t(S) * S);
     double sum = 0;
