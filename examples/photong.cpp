@@ -1,18 +1,19 @@
 // photong — an image in, a 16-bar melody with chords out (Standard MIDI File), after the Photong paper.
 //
 //   photong IMAGE [-o OUT.mid] [--seed N] [--temperature T] [--top-k K] [--top-p P] [--form F] [--variations K]
-//                 [--rank entropy|groove|first] [--colour-affect] [--weights-dir D] [--json] [--png ROLL.png] [--wav OUT.wav]
+//                 [--rank entropy|groove|first] [--colour-affect] [--valence V] [--arousal A] [--weights-dir D] [--json]
+//                 [--png ROLL.png] [--wav OUT.wav]
 //
 // The whole pipeline is photong::Pipeline (include/photong/pipeline.hpp). Weights are read from D
 // (default: the source tree's weights/) under fixed names:
 //   inception_v3.safetensors            InceptionV3 without its top (weights/fetch_default_weights.sh)
 //   bridge_embedding.safetensors        image features -> MusicVAE z            (always required)
-//   bridge_arousal.safetensors          image features -> arousal -> tempo     (not with --colour-affect)
-//   bridge_valence.safetensors          image features -> valence -> key mode  (not with --colour-affect)
+//   bridge_arousal.safetensors          image features + colours -> arousal -> tempo  (not with --colour-affect / --arousal)
+//   bridge_valence.safetensors          image features + colours -> valence -> mode   (not with --colour-affect / --valence)
 //   hierdec_mel16_photong.safetensors   MusicVAE hierarchical 16-bar melody decoder (always required)
 // A missing file is reported by name (exit 1). For a missing arousal or valence bridge the message
 // suggests --colour-affect, which takes both from the image's colours (Valdez & Mehrabian) and then
-// does not read those two files at all. The embedding bridge has no substitute: without it the melody
+// does not read those two files at all, or --valence / --arousal, the user's own values. The embedding bridge has no substitute: without it the melody
 // would not depend on the image.
 //
 // Output: OUT.mid (default: the image's file name with .mid, in the current directory), written
@@ -62,7 +63,7 @@ int usage(const char* problem = nullptr) {
     std::fprintf(stderr,
                  "usage: photong IMAGE [-o OUT.mid] [--seed N] [--temperature T] [--top-k K] [--top-p P] [--form F]\n"
                  "               [--variations K] [--rank entropy|groove|first] [--bridge map|photong] [--brightness A]\n"
-                 "               [--contrast A] [--colour-affect]\n"
+                 "               [--contrast A] [--colour-affect] [--valence V] [--arousal A]\n"
                  "               [--weights-dir D] [--json]\n"
                  "  -o OUT.mid         output Standard MIDI File (default: IMAGE's name with .mid, here)\n"
                  "  --seed N           random seed 0..2^64-1 (default 0): same seed, same melody\n"
@@ -85,6 +86,8 @@ int usage(const char* problem = nullptr) {
                  "                     with our model A > 0 gives fewer, lower notes)\n"
                  "  --contrast A       Vis2Mus's contrast on the melody code, A in -1..1 (default 0; A > 0: more notes)\n"
                  "  --colour-affect    arousal and valence from the image's colours instead of the bridges\n"
+                 "  --valence V        your own valence, 0..1 (>= 0.5: major), instead of the picture's\n"
+                 "  --arousal A        your own arousal, 0..1 (tempo 160 / (1 + e^(-5 (A - 0.5))) + 40 BPM)\n"
                  "  --weights-dir D    weight files (default %s):\n"
                  "                     inception_v3, bridge_embedding, bridge_arousal, bridge_valence,\n"
                  "                     hierdec_mel16_photong, image_latent_map (.safetensors)\n"
@@ -208,7 +211,7 @@ int main(int argc, char** argv) {
         }
         const bool takes_value = a == "-o" || a == "--seed" || a == "--temperature" || a == "--variations" || a == "--rank" || a == "--weights-dir" ||
                                 a == "--png" || a == "--wav" || a == "--top-k" || a == "--top-p" || a == "--form" || a == "--bridge" ||
-                                a == "--brightness" || a == "--contrast";
+                                a == "--brightness" || a == "--contrast" || a == "--valence" || a == "--arousal";
         if (!takes_value) {
             if (a.size() > 1 && a[0] == '-') return usage(("unknown option '" + a + "'").c_str());
             if (!image.empty()) return usage(("one image only, got '" + image + "' and '" + a + "'").c_str());
@@ -254,6 +257,11 @@ int main(int argc, char** argv) {
             if (!parse_double(v, x) || !std::isfinite(x) || x < -1 || x > 1)
                 return usage((a + " must be a number in -1..1, got '" + v + "'").c_str());
             (a == "--brightness" ? opt.brightness : opt.contrast) = float(x);
+        } else if (a == "--valence" || a == "--arousal") {
+            double x = 0;
+            if (!parse_double(v, x) || !std::isfinite(x) || x < 0 || x > 1)
+                return usage((a + " must be a number in 0..1, got '" + v + "'").c_str());
+            (a == "--valence" ? opt.valence : opt.arousal) = x;
         } else if (a == "--bridge") {
             if (v == "map") opt.latent_source = photong::GenerateOptions::LatentSource::Map;
             else if (v == "photong") opt.latent_source = photong::GenerateOptions::LatentSource::EmbeddingBridge;
@@ -286,7 +294,8 @@ int main(int argc, char** argv) {
 
     // Missing weight files first, by name, with what to do about them.
     photong::PipelineWeights w = photong::PipelineWeights::in_directory(weights_dir);
-    if (opt.colour_affect) w.arousal.clear(), w.valence.clear();
+    if (opt.colour_affect || opt.arousal) w.arousal.clear();  // not read
+    if (opt.colour_affect || opt.valence) w.valence.clear();
     if (opt.latent_source == photong::GenerateOptions::LatentSource::EmbeddingBridge) w.latent_map.clear();  // not needed
     struct Need { const std::string* path; const char* role; };
     const Need needs[] = {{&w.inception, "InceptionV3 image encoder (weights/fetch_default_weights.sh fetches it)"},
@@ -308,8 +317,8 @@ int main(int argc, char** argv) {
     }
     if (missing) {
         if (missing_affect)
-            std::fprintf(stderr, "photong: trained arousal/valence bridges are not available yet; --colour-affect takes arousal and valence\n"
-                                 "         from the image's colours (Valdez & Mehrabian) instead and does not need those two files\n");
+            std::fprintf(stderr, "photong: without the arousal/valence bridges, --colour-affect takes arousal and valence from the\n"
+                                 "         image's colours (Valdez & Mehrabian), or --arousal A / --valence V give them directly\n");
         return 1;
     }
 
@@ -336,7 +345,10 @@ int main(int argc, char** argv) {
         std::vector<const photong::Note*> first_bar;
         for (const photong::Note& n : r.melody)
             if (n.start_step < r.steps_per_bar) first_bar.push_back(&n);
-        const char* source = r.colour_affect ? "colour baseline" : "bridges";
+        auto source_name = [](photong::GenerateResult::AffectSource s) {
+            using S = photong::GenerateResult::AffectSource;
+            return s == S::User ? "option" : s == S::Colour ? "colour" : "bridge";
+        };
         if (json) {
             nlohmann::json j;
             j["image"] = image;
@@ -350,7 +362,9 @@ int main(int argc, char** argv) {
             j["variations"] = opt.variations;
             j["rank"] = photong::rank_name(opt.rank);
             j["chosen"] = r.chosen;
-            j["affect_source"] = r.colour_affect ? "colour" : "bridges";
+            j["affect_source"] = r.colour_affect ? "colour" : "bridges";  // kept for scripts written before the per-value sources
+            j["arousal_source"] = source_name(r.arousal_source);
+            j["valence_source"] = source_name(r.valence_source);
             j["arousal"] = r.arousal;
             j["valence"] = r.valence;
             j["bpm"] = r.bpm;
@@ -377,8 +391,8 @@ int main(int argc, char** argv) {
                 std::printf("brightness %.3f, edge density %.3f -> melody code (image latent map)\n", r.picture.brightness, r.picture.edge_density);
             else
                 std::printf("melody code from the embedding bridge (--bridge photong)\n");
-            std::printf("arousal %.3f -> %.1f BPM   (%s)\n", r.arousal, r.bpm, source);
-            std::printf("valence %.3f -> %s   (%s)\n", r.valence, key_name(r.key).c_str(), source);
+            std::printf("arousal %.3f -> %.1f BPM   (%s)\n", r.arousal, r.bpm, source_name(r.arousal_source));
+            std::printf("valence %.3f -> %s   (%s)\n", r.valence, key_name(r.key).c_str(), source_name(r.valence_source));
             std::printf("temperature %g%s, top-k %d, top-p %g, form %s\n", r.temperature,
                         opt.temperature ? "" : (r.temperature == photong::kPhotongTemperature ? " (Photong's)" : " (the melody model's)"),
                         r.sampling.top_k, double(r.sampling.top_p), r.form.name().c_str());

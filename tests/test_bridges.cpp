@@ -114,6 +114,43 @@ TEST_CASE("bridges: valence model against PyTorch (conv 3x3 same, flatten, dense
     check_against_torch(fixture("valence"), fixture("valence_io"), BridgeKind::Valence, 2);
 }
 
+TEST_CASE("bridges: a head that also takes the colour features (concat_colour_features) against PyTorch") {
+    const std::string weights = fixture("arousal_colour"), io = fixture("arousal_colour_io");
+    require_fixture(weights);
+    require_fixture(io);
+    const BridgeModel model(weights);
+    CHECK(model.uses_colour_features());
+    CHECK(model.output_size() == 1);
+    CHECK(model.output_activation() == photong::Activation::Sigmoid);
+    const SafetensorsFile ref(io);
+    const Tensor features = ref.load("features"), c = ref.load("colour");
+    std::vector<photong::ColourFeatures> colour(3);
+    for (std::size_t i = 0; i < 3; ++i) colour[i] = {c[3 * i], c[3 * i + 1], c[3 * i + 2]};
+    const Tensor y = model.forward(features, colour);
+    MESSAGE("max abs error " << compare_to_reference(y, ref.load("output"), weights));
+    const std::vector<float> p = photong::predict_probability(model, features, colour);
+    for (std::size_t i = 0; i < 3; ++i) CHECK(p[i] == y[i]);
+    // The colour part matters: another picture colour, another probability.
+    std::vector<photong::ColourFeatures> other = colour;
+    other[0].saturation = 1 - other[0].saturation;
+    CHECK(model.forward(features, other)[0] != y[0]);
+    // Without the colour features it refuses, naming what it needs.
+    try {
+        model.forward(features);
+        FAIL("ran a colour head without colour features");
+    } catch (const Error& e) {
+        CHECK(e.context().file == weights);
+        CHECK(e.context().tensor == "colour");
+        CHECK(e.context().expected == "3 ColourFeatures");
+        CHECK(e.context().found == "0");
+    }
+    // A head without the layer ignores them.
+    const BridgeModel plain(fixture("arousal"));
+    CHECK_FALSE(plain.uses_colour_features());
+    const Tensor a = plain.forward(features), b = plain.forward(features, colour);
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == b[i]);
+}
+
 TEST_CASE("bridges: Keras .h5 converted by keras_h5_to_safetensors --bridge gives the same network") {
     check_against_torch(fixture("embedding_from_h5"), fixture("embedding_io"), BridgeKind::Embedding, 512);
     check_against_torch(fixture("valence_from_h5"), fixture("valence_io"), BridgeKind::Valence, 2);
@@ -252,6 +289,25 @@ TEST_CASE("bridges: malformed files are refused naming file, layer or tensor, ex
         SmallBridge b;
         b.meta["input_shape"] = "[4, 4]";
         expect_load_error(b, "bad_input_shape", "input_shape", "__metadata__.input_shape", "[h, w, c]", "[4, 4]");
+    }
+    {
+        SmallBridge b;  // the colour layer on the map, before flatten
+        b.arch.insert(b.arch.begin() + 1, nlohmann::json::parse(R"({"type": "concat_colour_features", "name": "cf", "features": ["brightness"]})"));
+        expect_load_error(b, "colour_on_map", "concat_colour_features needs a vector", "cf", "a vector", "2x2x2");
+    }
+    for (const auto& bad : std::vector<std::pair<std::string, std::string>>{
+             {"[]", "non-empty list"}, {"[\"warmth\"]", "unknown colour feature"}, {"[\"saturation\", \"saturation\"]", "listed twice"},
+             {"\"brightness\"", "non-empty list"}}) {
+        SmallBridge b;
+        b.arch.insert(b.arch.begin() + 2, nlohmann::json::parse(R"({"type": "concat_colour_features", "name": "cf"})"));
+        b.arch[2]["features"] = nlohmann::json::parse(bad.first);
+        b.tensors["d/kernel"] = random_tensor({9, 1}, 3);
+        expect_load_error(b, "colour_features_" + std::to_string(bad.first.size()), bad.second, "cf", "brightness|saturation|colourfulness", "");
+    }
+    {
+        SmallBridge b;  // the dense kernel must count the appended features
+        b.arch.insert(b.arch.begin() + 2, nlohmann::json::parse(R"({"type": "concat_colour_features", "name": "cf", "features": ["brightness", "colourfulness"]})"));
+        expect_load_error(b, "colour_width", "wrong shape", "d/kernel", "10xunits", "8x1");
     }
     {
         SmallBridge b;

@@ -235,6 +235,60 @@ TEST_CASE("pipeline - colour affect instead of the bridges") {
     CHECK(r.events == rb.events);
 }
 
+TEST_CASE("pipeline - the user's valence and arousal replace the picture's, either alone or both without bridges") {
+    if (!have_inputs()) return;
+    using S = GenerateResult::AffectSource;
+    GenerateOptions o;
+    o.seed = 5;
+    const GenerateResult plain = pipeline().generate(chelsea(), o);
+    CHECK(plain.valence_source == S::Bridge);
+    CHECK(plain.arousal_source == S::Bridge);
+    o.arousal = 0.9;
+    const GenerateResult fast = pipeline().generate(chelsea(), o);
+    CHECK(fast.arousal == 0.9);
+    CHECK(fast.arousal_source == S::User);
+    CHECK(fast.bpm == doctest::Approx(photong::tempo_from_arousal(0.9)));
+    CHECK(fast.valence == plain.valence);  // the other one still comes from the bridge
+    CHECK(fast.valence_source == S::Bridge);
+    CHECK(fast.events == plain.events);    // affect only touches tempo and key
+    o.arousal.reset();
+    for (double v : {0.2, 0.8}) {
+        o.valence = v;
+        const GenerateResult r = pipeline().generate(chelsea(), o);
+        CHECK(r.valence == v);
+        CHECK(r.valence_source == S::User);
+        CHECK(r.key.major == (v >= 0.5));
+        CHECK(r.arousal == plain.arousal);
+    }
+    // Both given: the affect bridges are not needed; colour_affect does not override the user's values.
+    PipelineWeights w = weights();
+    w.arousal.clear();
+    w.valence.clear();
+    const Pipeline bare(w);
+    o.valence = 0.3, o.arousal = 0.1, o.colour_affect = true;
+    const GenerateResult r = bare.generate(chelsea(), o);
+    CHECK(r.valence == 0.3);
+    CHECK(r.arousal == 0.1);
+    CHECK(r.events == plain.events);
+    o.colour_affect = false;
+    o.valence.reset();
+    CHECK_THROWS_AS(bare.generate(chelsea(), o), photong::Error);  // valence needs its bridge or colour_affect
+    o.colour_affect = true;
+    CHECK(bare.generate(chelsea(), o).valence_source == S::Colour);
+    // Out of range or not a number: refused, naming the option.
+    for (double bad : {-0.01, 1.01, std::nan("")}) {
+        GenerateOptions b;
+        b.valence = bad;
+        try {
+            pipeline().generate(chelsea(), b);
+            FAIL("accepted valence " << bad);
+        } catch (const photong::Error& e) {
+            CHECK(e.context().tensor == "GenerateOptions::valence");
+            CHECK(e.context().expected == "0..1");
+        }
+    }
+}
+
 TEST_CASE("pipeline - bad input (missing files or swapped kinds or latent size mismatch or bad options) throws") {
     if (!have_inputs()) return;
     auto throws_with = [](const PipelineWeights& w, const std::string& fragment) {

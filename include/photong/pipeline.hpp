@@ -9,7 +9,9 @@
 //         ──► K × 256 event classes ──► notes at 120 qpm ──rank──► one melody ──touch-up──► notes + chords
 //   z_img ──arousal bridge──► a ──► tempo T(a) ∈ [52.14, 187.86] BPM
 //   z_img ──valence bridge──► v ──► major iff v ≥ 0.5
-//   (or, with GenerateOptions::colour_affect, a and v from the image's colours: Valdez & Mehrabian)
+//   (the shipped bridges also take the picture's colour features, bridges.hpp concat_colour_features;
+//   with GenerateOptions::colour_affect, a and v come from the colours alone: Valdez & Mehrabian;
+//   GenerateOptions::valence / arousal give them directly)
 //
 // Usage:
 //   photong::Pipeline p(photong::PipelineWeights::in_directory("weights"));
@@ -29,7 +31,7 @@
 // missing file, a bridge whose input is not a 2048-channel map, a probability bridge that does not end in
 // a probability, an embedding whose output size is not the decoder's z size, or a decoder whose classes do
 // not match its melody encoding throws photong::Error naming the file. `arousal` and `valence` may be left
-// empty (both or either): generate() then needs GenerateOptions::colour_affect. The embedding bridge and
+// empty (both or either): generate() then needs GenerateOptions::colour_affect or the missing value. The embedding bridge and
 // the decoder are always required: without them no melody depends on the image.
 //
 // Seeds and variations (reproducibility). generate(image, options) is a pure function of the image,
@@ -137,6 +139,9 @@ struct GenerateOptions {
     /// Use the Valdez–Mehrabian colour baseline (colour_affect.hpp, default ColourStats) for arousal
     /// and valence instead of the learned arousal/valence bridges.
     bool colour_affect = false;
+    /// The user's own valence / arousal in [0, 1], used instead of what the bridges (or the colour baseline) say;
+    /// either may be given alone. With both given the affect bridges are not needed.
+    std::optional<double> valence, arousal;
     /// Called with a short stage name ("features", "bridges", "decode", "touch-up") as each begins;
     /// for progress reports. Called on the generating thread.
     std::function<void(const char* stage)> progress;
@@ -166,8 +171,11 @@ struct GenerateResult {
     float temperature = kPhotongTemperature;  ///< the decoder's temperature, as given or the default
     SamplingOptions sampling;   ///< the decoder's whole sampling rule (temperature, top_k, top_p) as used
     SongForm form;              ///< the song form used (empty: none)
-    double valence = 0.5, arousal = 0.5;  ///< in [0, 1], from the bridges or the colour baseline
-    bool colour_affect = false; ///< true when valence/arousal came from the colour baseline
+    double valence = 0.5, arousal = 0.5;  ///< in [0, 1]; where each came from: valence_source / arousal_source
+    bool colour_affect = false; ///< true when GenerateOptions::colour_affect was set
+    /// Bridge: the learned bridge file; Colour: the Valdez–Mehrabian baseline; User: GenerateOptions::valence/arousal.
+    enum class AffectSource { Bridge, Colour, User };
+    AffectSource valence_source = AffectSource::Bridge, arousal_source = AffectSource::Bridge;
     Key key;                    ///< tonic = first note's pitch class; major iff valence >= 0.5
     Tensor latent;              ///< z (1, z_size), from the image -> latent map or the embedding bridge
     GenerateOptions::LatentSource latent_source = GenerateOptions::LatentSource::EmbeddingBridge;  ///< which one
@@ -299,13 +307,17 @@ public:
             r.latent = predict_latent(*embedding_, features);
         latent_brightness(r.latent, options.brightness);
         latent_contrast(r.latent, options.contrast);
-        if (options.colour_affect) {
-            const ValenceArousal va = valdez_mehrabian(colour_features(image));
-            r.valence = va.valence, r.arousal = va.arousal;
-        } else {
-            r.arousal = predict_probability(*arousal_, features).at(0);
-            r.valence = predict_probability(*valence_, features).at(0);
-        }
+        const std::vector<ColourFeatures> colour{colour_features(image)};
+        const ValenceArousal vm = valdez_mehrabian(colour.front());
+        auto affect = [&](const std::optional<double>& given, const std::unique_ptr<BridgeModel>& bridge, double baseline,
+                          double& value, GenerateResult::AffectSource& source) {
+            using S = GenerateResult::AffectSource;
+            if (given) value = *given, source = S::User;
+            else if (options.colour_affect) value = baseline, source = S::Colour;
+            else value = predict_probability(*bridge, features, colour).at(0), source = S::Bridge;
+        };
+        affect(options.arousal, arousal_, vm.arousal, r.arousal, r.arousal_source);
+        affect(options.valence, valence_, vm.valence, r.valence, r.valence_source);
 
         stage("decode");
         const int K = options.variations;
@@ -366,12 +378,21 @@ private:
         check_slider(o.brightness, "GenerateOptions::brightness");
         check_slider(o.contrast, "GenerateOptions::contrast");
         if (o.form) o.form->sources(kBars);  // throws when its phrases do not divide the 16 bars
-        require(o.colour_affect || has_affect_bridges(),
-                "no arousal/valence bridges were loaded: give their files or set colour_affect (the colour baseline)",
-                {"", arousal_ ? "valence" : "arousal", "a loaded bridge or colour_affect", "(none)"});
+        check_affect(o.valence, "GenerateOptions::valence");
+        check_affect(o.arousal, "GenerateOptions::arousal");
+        const bool need_arousal = !o.colour_affect && !o.arousal, need_valence = !o.colour_affect && !o.valence;
+        require((arousal_ || !need_arousal) && (valence_ || !need_valence),
+                "no arousal/valence bridges were loaded: give their files, set colour_affect (the colour baseline) or give the value",
+                {"", arousal_ || !need_arousal ? "valence" : "arousal", "a loaded bridge, colour_affect or GenerateOptions::"
+                 + std::string(arousal_ || !need_arousal ? "valence" : "arousal"), "(none)"});
         require(o.latent_source != GenerateOptions::LatentSource::Map || latent_map_,
                 "no image latent map was loaded: give PipelineWeights::latent_map or use the embedding bridge",
                 {"", "GenerateOptions::latent_source", "a loaded image_latent_map.safetensors", "(none)"});
+    }
+
+    static void check_affect(const std::optional<double>& v, const char* name) {
+        require(!v || (std::isfinite(*v) && *v >= 0 && *v <= 1), "valence and arousal must be in [0, 1]",
+                {"", name, "0..1", v ? std::to_string(*v) : ""});
     }
 
     static std::unique_ptr<BridgeModel> load_bridge(const std::string& path, BridgeKind want) {

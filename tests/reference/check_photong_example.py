@@ -14,10 +14,12 @@ MAKE_RANDOM_PIPELINE_WEIGHTS (tests/random_pipeline_weights.hpp) and a link to t
 - --png writes a piano roll that decodes; --wav without fluidsynth on PATH exits 1 naming it and writes
   nothing, and with fluidsynth and a GM soundfont installed writes a WAV of more than a second;
 - a missing image exits 1; a missing arousal bridge exits 1 naming the file and suggesting
-  --colour-affect, and --colour-affect then succeeds; a missing embedding bridge exits 1.
+  --colour-affect, and --colour-affect then succeeds, as does --arousal A (the tempo T(A) in the file, the
+  source "option"); --valence 0.1 gives a minor key; out-of-range values exit 2; a missing embedding bridge exits 1.
 Exit 0 when all hold.
 """
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -133,7 +135,8 @@ def main(argv):
         print("--wav rendering not checked: fluidsynth / fluid-soundfont-gm not installed")
 
     # Bad flags: exit 2.
-    for args in (["--bogus"], ["--rank", "bogus"], ["--variations", "0"], ["--seed", "-1"], ["--temperature", "x"], ["-o"]):
+    for args in (["--bogus"], ["--rank", "bogus"], ["--variations", "0"], ["--seed", "-1"], ["--temperature", "x"], ["-o"],
+                 ["--valence", "1.5"], ["--arousal", "-0.1"], ["--arousal", "nan"], ["--valence"]):
         r = run(photong, CHELSEA, "--weights-dir", wdir, *args)
         check(r.returncode == 2, "%s: exit %d, expected 2" % (" ".join(args), r.returncode))
     r = run(photong, "--weights-dir", wdir)
@@ -150,6 +153,17 @@ def main(argv):
           "missing arousal bridge: exit %d, stderr %r" % (r.returncode, r.stderr))
     r = run(photong, CHELSEA, "-o", os.path.join(work, "p.mid"), "--weights-dir", partial, "--colour-affect")
     check(r.returncode == 0, "missing arousal bridge with --colour-affect: exit %d: %s" % (r.returncode, r.stderr))
+    # --arousal A: the user's value, the tempo T(A) in the file, and no arousal bridge needed; valence still the bridge's.
+    r = run(photong, CHELSEA, "-o", os.path.join(work, "u.mid"), "--weights-dir", partial, "--arousal", "0.75", "--json")
+    j = json.loads(r.stdout or "{}") if r.returncode == 0 else {}
+    want = 160 / (1 + math.exp(-5 * (0.75 - 0.5))) + 40
+    check(j.get("arousal") == 0.75 and j.get("arousal_source") == "option" and j.get("valence_source") == "bridge"
+          and abs(60e6 / tempo_bpm(os.path.join(work, "u.mid"))[1][0] - want) < 0.01,
+          "--arousal 0.75 without the arousal bridge: exit %d, %s, stderr %r" % (r.returncode, {k: j.get(k) for k in ("arousal", "arousal_source", "valence_source")}, r.stderr))
+    r = run(photong, CHELSEA, "-o", os.path.join(work, "v.mid"), "--weights-dir", wdir, "--valence", "0.1", "--json")
+    j = json.loads(r.stdout or "{}") if r.returncode == 0 else {}
+    check(j.get("valence_source") == "option" and j.get("key", {}).get("mode") == "minor",
+          "--valence 0.1: exit %d, %s" % (r.returncode, r.stderr))
     os.remove(os.path.join(partial, "bridge_embedding.safetensors"))
     r = run(photong, CHELSEA, "-o", os.path.join(work, "q.mid"), "--weights-dir", partial, "--colour-affect")
     check(r.returncode == 1 and "bridge_embedding.safetensors" in r.stderr, "missing embedding bridge: exit %d" % r.returncode)

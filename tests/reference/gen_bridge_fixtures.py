@@ -7,6 +7,9 @@ Writes OUTDIR/bridges/:
   <kind>.safetensors            seeded random weights in photong's bridge format (Keras names, HWIO / [in,out] kernels,
                                 metadata bridge / input_shape / architecture), kind = embedding, arousal, valence
   <kind>_io.safetensors         `features` (3, 8, 8, 2048) NHWC and `output` (3, k): PyTorch's forward in float64
+  arousal_colour.safetensors    an arousal head that also takes the pictures' colour features (concat_colour_features:
+                                Conv2D 1x1 2048->32 relu, GlobalAveragePooling2D, + [brightness, saturation,
+                                colourfulness], Dense 1 sigmoid), with arousal_colour_io holding `colour` (3, 3) too
   <kind>_from_h5.safetensors    embedding (Functional config) and valence (Sequential config) written as Keras-layout
                                 .h5 files by hand (h5py, write_keras_h5 below) and converted by
                                 weights/keras_h5_to_safetensors.py --bridge KIND
@@ -72,6 +75,8 @@ def random_weights(spec, rng, input_shape=INPUT_SHAPE):
             shape = [int(np.prod(shape))]
         elif l["type"] == "global_average_pooling2d":
             shape = [shape[2]]
+        elif l["type"] == "concat_colour_features":
+            shape = [shape[0] + len(l["features"])]
         elif l["type"] == "dense":
             t[l["name"] + "/kernel"] = (rng.standard_normal((shape[0], l["units"])) * 2 / np.sqrt(shape[0])).astype(np.float32)
             t[l["name"] + "/bias"] = (0.1 * rng.standard_normal(l["units"])).astype(np.float32)
@@ -108,8 +113,9 @@ def activation(x, name, channel_dim):
     return x
 
 
-def torch_forward(spec, tensors, features):
-    """PyTorch (NCHW, float64) forward of a bridge in Keras semantics; features NHWC float32."""
+def torch_forward(spec, tensors, features, colour=None):
+    """PyTorch (NCHW, float64) forward of a bridge in Keras semantics; features NHWC float32; colour (n, 3) the
+    pictures' [brightness, saturation, colourfulness] for a concat_colour_features layer."""
     x = torch.from_numpy(features.astype(np.float64)).permute(0, 3, 1, 2)  # NHWC -> NCHW
     for l in spec:
         if l["type"] == "conv2d":
@@ -130,6 +136,10 @@ def torch_forward(spec, tensors, features):
             x = activation(x @ w + b, l["activation"], 1)
         elif l["type"] == "dropout":
             pass
+        elif l["type"] == "concat_colour_features":
+            names = ["brightness", "saturation", "colourfulness"]
+            cols = torch.from_numpy(colour.astype(np.float64))[:, [names.index(f) for f in l["features"]]]
+            x = torch.cat([x, cols], dim=1)
         else:
             raise ValueError(l["type"])
     return x.numpy().astype(np.float32)
@@ -235,6 +245,19 @@ def main(argv):
             convert_h5(h5, os.path.join(outdir, kind + "_from_h5.safetensors"), kind)
             os.remove(h5)
         print("bridge %-9s output %s, range [%.3g, %.3g]" % (kind, out.shape, out.min(), out.max()))
+    # drawn after the three above, so their fixtures do not change
+    spec = [dict(type="conv2d", name="conv2d", activation="relu", kernel_size=[1, 1], strides=[1, 1], padding="valid", filters=32),
+            dict(type="global_average_pooling2d", name="global_average_pooling2d"),
+            dict(type="concat_colour_features", name="colour_features", features=["brightness", "saturation", "colourfulness"]),
+            dict(type="dense", name="dense", activation="sigmoid", units=1)]
+    tensors = random_weights(spec, rng)
+    tensors["dense/kernel"][-1] /= 50  # colourfulness is on a 0..~150 scale; keep the logit O(1)
+    colour = np.stack([rng.uniform(0, 1, 3), rng.uniform(0, 1, 3), rng.uniform(0, 120, 3)], axis=1).astype(np.float32)
+    out = torch_forward(spec, tensors, features, colour)
+    safetensors_io.save(os.path.join(outdir, "arousal_colour.safetensors"), tensors, bridge_metadata("arousal", spec))
+    safetensors_io.save(os.path.join(outdir, "arousal_colour_io.safetensors"),
+                        {"features": features, "colour": colour, "output": out}, {"bridge": "arousal"})
+    print("bridge arousal+colour output %s, %s" % (out.shape, out.ravel()))
     return 0
 
 

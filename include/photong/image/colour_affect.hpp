@@ -52,6 +52,18 @@ struct ColourFeatures {
     double colourfulness = 0;  ///< Hasler & Süsstrunk M on 0..255 RGB (0 for any grey image)
 };
 
+/// One field of ColourFeatures, by name (a bridge's concat_colour_features layer lists them).
+enum class ColourField { Brightness, Saturation, Colourfulness };
+
+inline double colour_field(const ColourFeatures& f, ColourField which) {
+    switch (which) {
+        case ColourField::Brightness: return f.brightness;
+        case ColourField::Saturation: return f.saturation;
+        case ColourField::Colourfulness: return f.colourfulness;
+    }
+    return 0;
+}
+
 /// Mean and standard deviation of brightness and saturation over a set of images, for the z-scores.
 /// The defaults are the moments of a uniform variable on [0, 1] (mean 1/2, std 1/sqrt(12)).
 struct ColourStats {

@@ -15,10 +15,14 @@
 //             `input_shape`   JSON [h, w, c], e.g. [8, 8, 2048]
 //             `architecture`  JSON list of layers in order, each an object with
 //                 "type": "conv2d" | "dense" | "flatten" | "global_average_pooling2d" | "dropout" | "activation"
+//                         | "concat_colour_features"
 //                 "name" (unique; the tensors' prefix), "activation" (linear|relu|sigmoid|softmax|tanh|softplus;
 //                 conv2d / dense / activation only, default linear), optional "use_bias" (default true);
 //                 conv2d also "kernel_size": [kh, kw], "strides": [sh, sw], "padding": "valid" | "same", and
-//                 optionally "filters"; dense optionally "units"; dropout optionally "rate" (ignored).
+//                 optionally "filters"; dense optionally "units"; dropout optionally "rate" (ignored);
+//                 concat_colour_features "features": a list of "brightness" | "saturation" | "colourfulness"
+//                 (each at most once): appends those fields of the picture's ColourFeatures
+//                 (image/colour_affect.hpp, raw, unstandardised) to the vector, in that order.
 //             `model`         if present, must be "bridge".
 //
 // Decisions, briefly defended:
@@ -37,6 +41,11 @@
 //   tests build the reference in PyTorch and permute explicitly, which is what they check.)
 // - Dropout is the identity at inference. Conv2D's ReLU is fused into the convolution; any other
 //   activation is applied after it over the channel axis (Keras semantics, softmax included).
+// - concat_colour_features is Melody Muse's design (../shared/seeds/melody-muse.md 2.1: brightness and
+//   colourfulness concatenated with the flattened image features before the dense layers). The values
+//   enter raw; a model trained on z-scores folds the standardisation into the next dense layer
+//   (tools/affect_heads.py), so the file carries no separate statistics. forward() then needs the
+//   pictures' colour features beside the mixed10 maps, and refuses to run without them.
 // - The network must end in a vector (n, k): its size is output_size(), read from the last layer.
 // - Probabilities: a final sigmoid of size 1 gives p directly; a final softmax of size 2 gives
 //   p(class 1) — Keras' to_categorical / sparse labels put the "high arousal" / "positive valence"
@@ -56,6 +65,7 @@
 #include "photong/core/parallel.hpp"
 #include "photong/core/safetensors.hpp"
 #include "photong/core/tensor.hpp"
+#include "photong/image/colour_affect.hpp"
 #include "photong/nn/conv2d.hpp"
 #include "photong/nn/dense.hpp"
 #include "photong/nn/global_pool.hpp"
@@ -76,7 +86,7 @@ inline const char* bridge_kind_name(BridgeKind k) {
 
 class BridgeModel {
 public:
-    enum class LayerType { Conv2D, Dense, Flatten, GlobalAveragePooling2D, Dropout, Activation };
+    enum class LayerType { Conv2D, Dense, Flatten, GlobalAveragePooling2D, Dropout, Activation, ConcatColourFeatures };
 
     explicit BridgeModel(const std::string& path) : BridgeModel(SafetensorsFile(path)) {}
 
@@ -104,16 +114,24 @@ public:
     /// The activation that produced the output (the last non-dropout layer's).
     Activation output_activation() const { return output_activation_; }
     std::size_t layer_count() const { return layers_.size(); }
+    /// True when the architecture has a concat_colour_features layer: forward() then needs `colour`.
+    bool uses_colour_features() const { return uses_colour_; }
 
     /// Runs the convolutions on `pool` instead of the process-wide default (results identical).
     void use_thread_pool(ThreadPool& pool) { pool_ = &pool; }
 
-    /// features (n, h, w, c) NHWC, the shape `input_shape` names -> (n, output_size()).
-    Tensor forward(const Tensor& features) const {
+    /// features (n, h, w, c) NHWC, the shape `input_shape` names -> (n, output_size()). `colour` holds
+    /// one ColourFeatures per example (colour_features() of each picture) when uses_colour_features(),
+    /// and is ignored otherwise.
+    Tensor forward(const Tensor& features, const std::vector<ColourFeatures>& colour = {}) const {
         const std::vector<std::int64_t>& s = features.shape();
         const bool ok = s.size() == 4 && s[0] >= 1 && s[1] == input_shape_[0] && s[2] == input_shape_[1] && s[3] == input_shape_[2];
         require(ok, "bridge input has the wrong shape",
                 {path_, "input", "n x " + shape_to_string(input_shape_), shape_to_string(s)});
+        if (uses_colour_)
+            require(colour.size() == std::size_t(s[0]),
+                    "this bridge also takes the pictures' colour features (concat_colour_features): give one per example",
+                    {path_, "colour", std::to_string(s[0]) + " ColourFeatures", std::to_string(colour.size())});
         Tensor x = features;
         for (const Layer& l : layers_) {
             switch (l.type) {
@@ -127,6 +145,7 @@ public:
                 case LayerType::Flatten: x = x.reshaped({x.dim(0), std::int64_t(x.size()) / x.dim(0)}); break;
                 case LayerType::GlobalAveragePooling2D: x = global_average_pool(x); break;
                 case LayerType::Dropout: break;
+                case LayerType::ConcatColourFeatures: x = append_colour(x, l.colour_fields, colour); break;
                 case LayerType::Activation: {
                     const std::int64_t last = x.dim(x.rank() - 1);
                     apply_activation(x.data(), std::int64_t(x.size()) / last, last, l.activation);
@@ -144,7 +163,18 @@ private:
         Activation activation = Activation::Linear;
         Conv2D conv;
         Dense dense;
+        std::vector<ColourField> colour_fields;  // concat_colour_features only
     };
+
+    static Tensor append_colour(const Tensor& x, const std::vector<ColourField>& fields, const std::vector<ColourFeatures>& colour) {
+        const std::int64_t n = x.dim(0), k = x.dim(1), m = std::int64_t(fields.size());
+        Tensor y({n, k + m});
+        for (std::int64_t i = 0; i < n; ++i) {
+            std::copy(x.data() + i * k, x.data() + (i + 1) * k, y.data() + i * (k + m));
+            for (std::int64_t j = 0; j < m; ++j) y[std::size_t(i * (k + m) + k + j)] = float(colour_field(colour[std::size_t(i)], fields[std::size_t(j)]));
+        }
+        return y;
+    }
 
     [[noreturn]] void fail(const std::string& what, const std::string& where, const std::string& expected = "",
                            const std::string& found = "") const {
@@ -303,6 +333,14 @@ private:
                 layer.type = LayerType::GlobalAveragePooling2D;
                 if (shape.size() != 3) fail("global_average_pooling2d needs a feature map", where, "h x w x c", shape_to_string(shape));
                 shape = {shape[2]};
+            } else if (type == "concat_colour_features") {
+                allowed.insert("features");
+                layer.type = LayerType::ConcatColourFeatures;
+                if (shape.size() != 1)
+                    fail("concat_colour_features needs a vector: put flatten or global_average_pooling2d before it", where, "a vector", shape_to_string(shape));
+                layer.colour_fields = colour_fields(l, where);
+                uses_colour_ = true;
+                shape = {shape[0] + std::int64_t(layer.colour_fields.size())};
             } else if (type == "dropout") {
                 allowed.insert("rate");
                 layer.type = LayerType::Dropout;
@@ -311,13 +349,15 @@ private:
                 layer.type = LayerType::Activation;
                 layer.activation = activation(l, where);
             } else {
-                fail("unknown bridge layer type", where, "conv2d|dense|flatten|global_average_pooling2d|dropout|activation",
+                fail("unknown bridge layer type", where, "conv2d|dense|flatten|global_average_pooling2d|dropout|activation|concat_colour_features",
                      type.empty() ? "(none)" : type);
             }
             for (auto it = l.begin(); it != l.end(); ++it)
                 if (!allowed.count(it.key())) fail("unknown field in " + type + " layer", where, "one of the documented fields", it.key());
-            if (layer.type != LayerType::Dropout) output_activation_ = layer.type == LayerType::Flatten || layer.type == LayerType::GlobalAveragePooling2D
-                                                                          ? Activation::Linear : layer.activation;
+            if (layer.type != LayerType::Dropout)
+                output_activation_ = layer.type == LayerType::Flatten || layer.type == LayerType::GlobalAveragePooling2D ||
+                                             layer.type == LayerType::ConcatColourFeatures
+                                         ? Activation::Linear : layer.activation;
             layers_.push_back(std::move(layer));
         }
         if (shape.size() != 1)
@@ -325,6 +365,26 @@ private:
         output_size_ = shape[0];
         for (const std::string& name : file.names())
             if (!used.count(name)) fail("tensor in bridge weight file is not used by its architecture", name, "only the layers' kernels and biases", "an extra tensor");
+    }
+
+    /// concat_colour_features' "features": a non-empty list of distinct field names.
+    std::vector<ColourField> colour_fields(const nlohmann::json& l, const std::string& where) const {
+        auto it = l.find("features");
+        const char* expected = "a list of brightness|saturation|colourfulness, each at most once";
+        if (it == l.end()) fail("concat_colour_features lacks \"features\"", where, expected, "(none)");
+        if (!it->is_array() || it->empty()) fail("concat_colour_features \"features\" must be a non-empty list", where, expected, it->dump());
+        std::vector<ColourField> out;
+        for (const auto& v : *it) {
+            const std::string name = v.is_string() ? v.get<std::string>() : v.dump();
+            ColourField f;
+            if (name == "brightness") f = ColourField::Brightness;
+            else if (name == "saturation") f = ColourField::Saturation;
+            else if (name == "colourfulness") f = ColourField::Colourfulness;
+            else fail("unknown colour feature", where, expected, name);
+            if (std::find(out.begin(), out.end(), f) != out.end()) fail("colour feature listed twice", where, expected, name);
+            out.push_back(f);
+        }
+        return out;
     }
 
     Activation activation(const nlohmann::json& l, const std::string& where) const {
@@ -342,26 +402,30 @@ private:
     std::vector<Layer> layers_;
     std::int64_t output_size_ = 0;
     Activation output_activation_ = Activation::Linear;
+    bool uses_colour_ = false;
     ThreadPool* pool_ = &default_thread_pool();
 };
 
 /// The embedding generator's output: (n, h, w, c) features -> (n, output_size()) latent codes z
 /// (512 for Photong's hierdec-mel_16bar decoder; the decoder checks the size it needs).
-inline Tensor predict_latent(const BridgeModel& model, const Tensor& features) {
+/// `colour` as for forward().
+inline Tensor predict_latent(const BridgeModel& model, const Tensor& features, const std::vector<ColourFeatures>& colour = {}) {
     require(model.kind() == BridgeKind::Embedding, "predict_latent needs the embedding bridge",
             {model.path(), "__metadata__.bridge", "embedding", bridge_kind_name(model.kind())});
-    return model.forward(features);
+    return model.forward(features, colour);
 }
 
 /// One probability per example: a sigmoid output of size 1 is p itself; a softmax output of
 /// size 2 gives p(class 1) (high arousal / positive valence). Anything else is refused.
-inline std::vector<float> predict_probability(const BridgeModel& model, const Tensor& features) {
+/// `colour`: one ColourFeatures per example, needed when model.uses_colour_features().
+inline std::vector<float> predict_probability(const BridgeModel& model, const Tensor& features,
+                                              const std::vector<ColourFeatures>& colour = {}) {
     const std::int64_t k = model.output_size();
     const Activation a = model.output_activation();
     const bool sigmoid1 = k == 1 && a == Activation::Sigmoid, softmax2 = k == 2 && a == Activation::Softmax;
     require(sigmoid1 || softmax2, "predict_probability needs a bridge ending in sigmoid (1 output) or softmax (2 outputs)",
             {model.path(), "output", "sigmoid x 1 or softmax x 2", std::to_string(k) + " outputs"});
-    const Tensor y = model.forward(features);
+    const Tensor y = model.forward(features, colour);
     std::vector<float> p(std::size_t(y.dim(0)));
     for (std::size_t i = 0; i < p.size(); ++i) p[i] = y[i * std::size_t(k) + std::size_t(k - 1)];
     return p;
