@@ -2,7 +2,10 @@
 """Trains photong's arousal and valence bridges on BASS (Kawai, Lukacs & Ansorge 2021; CC-BY 4.0) and exports them.
 
   nice -n 19 /usr/bin/python3 tools/train_affect_bridges.py [--data build/bridge-data] [--images ../shared/data]
-        [--out weights] [--report build/bridge-data/affect_report.json] [--no-colour]
+        [--out build/bridge-data] [--report build/bridge-data/affect_report.json] [--no-colour]
+
+The files it writes are the mixed10-only bridges shipped until issue 21; photong now ships tools/affect_heads.py's
+heads, which add the picture's colour features (weights/BRIDGES.md compares them).
 
 Inputs (photong-embed outputs, see tools/make_bridge_lists.py):
   DATA/bass_features.safetensors     `features` [583,8,8,2048] NHWC mixed10 maps, `valence`, `arousal` (US means, 1..9)
@@ -320,7 +323,8 @@ def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=os.path.join(ROOT, "build", "bridge-data"))
     ap.add_argument("--images", default=os.path.join(os.path.dirname(ROOT), "shared", "data"))
-    ap.add_argument("--out", default=os.path.join(ROOT, "weights"))
+    # not weights/: since issue 21 the shipped files are tools/affect_heads.py's heads with colour features
+    ap.add_argument("--out", default=os.path.join(ROOT, "build", "bridge-data"))
     ap.add_argument("--report", default=None)
     ap.add_argument("--no-colour", action="store_true", help="skip the colour baseline (needs the images)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
