@@ -30,7 +30,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,7 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 extern char** environ;
@@ -45,6 +48,7 @@ extern char** environ;
 #endif
 
 #include <photong/core/error.hpp>
+#include <photong/core/file_io.hpp>
 #include <photong/image/encode_png.hpp>
 #include <photong/music/midi.hpp>
 #include <photong/music/piano_roll.hpp>
@@ -148,29 +152,29 @@ bool on_path(const std::string& program) {
     return false;
 }
 
-/// Renders `midi` to `wav` (44.1 kHz) with fluidsynth, through a temporary that is renamed into place.
-void render_wav(const std::string& midi, const std::string& wav, const std::string& soundfont) {
+/// Renders the MIDI file `midi` (44.1 kHz) with fluidsynth into `tmp`, the WAV output's pending temporary; `wav`
+/// (the user's name) is what errors name.
+void render_wav(const std::string& midi, const std::string& tmp, const std::string& wav, const std::string& soundfont) {
 #ifdef PHOTONG_CAN_SPAWN
-    const std::string tmp = wav + ".tmp-photong.wav";
     std::vector<std::string> args = {"fluidsynth", "-q", "-n", "-i", "-r", "44100", "-T", "wav", "-F", tmp, soundfont, midi};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     pid_t pid = 0;
-    if (posix_spawnp(&pid, "fluidsynth", nullptr, nullptr, argv.data(), environ) != 0)
-        throw photong::Error("cannot start fluidsynth", {wav});
+    const int spawned = posix_spawnp(&pid, "fluidsynth", nullptr, nullptr, argv.data(), environ);
+    if (spawned != 0) throw photong::Error(std::string("cannot start fluidsynth (") + std::strerror(spawned) + ")", {wav});
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !exists(tmp)) {
-        std::remove(tmp.c_str());
-        throw photong::Error("fluidsynth failed to render the MIDI file", {wav, "", "exit status 0", std::to_string(WEXITSTATUS(status))});
-    }
-    if (std::rename(tmp.c_str(), wav.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw photong::Error("cannot move the rendered audio into place", {wav});
-    }
+    if (WIFSIGNALED(status))
+        throw photong::Error(std::string("fluidsynth was killed by signal ") + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) +
+                             ") while rendering the MIDI file", {wav});
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw photong::Error("fluidsynth failed to render the MIDI file", {wav, "", "exit status 0", "exit status " + std::to_string(WEXITSTATUS(status))});
+    struct stat st {};
+    if (stat(tmp.c_str(), &st) != 0 || st.st_size == 0)
+        throw photong::Error("fluidsynth exited 0 but wrote no audio", {wav});
 #else
-    (void)midi, (void)soundfont;
+    (void)midi, (void)tmp, (void)soundfont;
     throw photong::Error("--wav needs a POSIX system to run fluidsynth", {wav});
 #endif
 }
@@ -323,6 +327,17 @@ int main(int argc, char** argv) {
     }
 
     try {
+        // Before any work: no output may be an input or another output, and every output's folder must take it.
+        photong::remove_temporaries_on_signals();
+        photong::require_distinct_files({{"IMAGE", image}, {"weights", w.inception}, {"weights", w.embedding}, {"weights", w.arousal},
+                                         {"weights", w.valence}, {"weights", w.melody}, {"weights", w.latent_map}},
+                                        {{"-o", out_path}, {"--png", png_path}, {"--wav", wav_path}});
+        photong::require_regular_file(image, "image file");  // a FIFO would block after the weights are loaded
+        photong::PendingFile midi_out(out_path);
+        std::unique_ptr<photong::PendingFile> png_out, wav_out;
+        if (!png_path.empty()) png_out = std::make_unique<photong::PendingFile>(png_path);
+        if (!wav_path.empty()) wav_out = std::make_unique<photong::PendingFile>(wav_path);
+
         using clock = std::chrono::steady_clock;
         const auto t0 = clock::now();
         std::fprintf(stderr, "photong: loading weights from %s ...\n", weights_dir.c_str());
@@ -334,11 +349,28 @@ int main(int argc, char** argv) {
             else if (s == "decode") std::fprintf(stderr, "photong: [%.1f s] decoding %d melod%s ...\n", since(), opt.variations, opt.variations == 1 ? "y" : "ies");
         };
         const photong::GenerateResult r = pipeline.generate(image, opt);
-        photong::write_midi(r.midi(), out_path);
-        if (!png_path.empty()) photong::write_png(photong::piano_roll(r.melody, r.chords, r.steps_per_bar), png_path);
-        if (!wav_path.empty()) {
+        // Every output is made in its temporary first; they are put in place together only when all succeeded.
+        const std::vector<std::uint8_t> midi_bytes = photong::encode_midi(r.midi(), out_path);
+        midi_out.write(midi_bytes.data(), midi_bytes.size());
+        if (png_out) {
+            const std::vector<std::uint8_t> png = photong::encode_png(photong::piano_roll(r.melody, r.chords, r.steps_per_bar));
+            png_out->write(png.data(), png.size());
+        }
+        if (wav_out) {
             std::fprintf(stderr, "photong: [%.1f s] rendering %s with fluidsynth (%s) ...\n", since(), wav_path.c_str(), soundfont.c_str());
-            render_wav(out_path, wav_path, soundfont);
+            render_wav(midi_out.temp_path(), wav_out->temp_path(), wav_path, soundfont);
+        }
+        std::vector<std::string> kept;
+        try {
+            for (photong::PendingFile* f : {&midi_out, png_out.get(), wav_out.get()})
+                if (f) f->commit(), kept.push_back(f->path());
+        } catch (const photong::Error&) {
+            if (!kept.empty()) {
+                std::string list;
+                for (const std::string& k : kept) list += (list.empty() ? "" : ", ") + k;
+                std::fprintf(stderr, "photong: these outputs were already in place and are kept: %s\n", list.c_str());
+            }
+            throw;
         }
         std::fprintf(stderr, "photong: [%.1f s] done\n", since());
 

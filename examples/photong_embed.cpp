@@ -9,6 +9,8 @@
 // `label_columns`, `skipped`, and the weights' file name, sha256, source and preprocessing.
 // Every image is decoded once before the network runs, so a bad file stops the run in seconds;
 // the output is written atomically at the end (on any error nothing is written).
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -154,7 +156,24 @@ std::vector<Item> list_dir(const std::string& dir, bool recursive) {
         items.push_back({fs::relative(e.path(), dir, ec).generic_string(), e.path().string(), {}});
     };
     if (recursive) {
-        for (fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec), end; !ec && it != end; it.increment(ec)) add(*it);
+        // Symbolic links to folders are followed, but no folder twice (by device and inode): a link back up the
+        // tree would otherwise list the same images until the path is too long.
+        std::set<std::pair<dev_t, ino_t>> visited;
+        auto first_visit = [&](const fs::path& p) {
+            struct stat st {};
+            return ::stat(p.c_str(), &st) == 0 && visited.insert({st.st_dev, st.st_ino}).second;
+        };
+        first_visit(dir);
+        for (fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec), end; !ec && it != end; it.increment(ec)) {
+            if (it->is_directory(ec)) {
+                if (!first_visit(it->path())) {
+                    std::fprintf(stderr, "photong-embed: not entering %s again (a link to a folder already listed)\n", it->path().c_str());
+                    it.disable_recursion_pending();
+                }
+                continue;
+            }
+            add(*it);
+        }
     } else {
         for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) add(*it);
     }
@@ -328,6 +347,11 @@ int main(int argc, char** argv) {
         std::vector<std::string> label_names, ignored;
         std::vector<Item> items = list.empty() ? list_dir(dir, recursive) : list_csv(list, image_dir, label_names, ignored);
         if (items.empty()) fail("no images in " + (list.empty() ? dir : list));
+        photong::remove_temporaries_on_signals();
+        std::vector<std::pair<std::string, std::string>> inputs = {{"--weights", weights}, {"--list", list}};
+        for (const Item& it : items) inputs.push_back({"image", it.file});
+        photong::require_distinct_files(inputs, {{"-o", out}});
+        photong::PendingFile out_file(out);  // its folder is checked before the hour of features, not after
         if (!ignored.empty()) {
             std::string s;
             for (auto& n : ignored) s += (s.empty() ? "" : ", ") + n;
@@ -415,7 +439,8 @@ int main(int argc, char** argv) {
         writer.set_metadata("weights_sha256", weights_sha);
         for (const char* key : {"source", "model", "input_size", "resize", "preprocess"})
             writer.set_metadata(std::string("weights_") + key, wfile.metadata_or(key, ""));
-        writer.write(out);
+        writer.write(out_file);
+        out_file.commit();
         const auto t3 = clock::now();
 
         const auto sec = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include <photong/core/error.hpp>
+#include <photong/core/file_io.hpp>
 #include <photong/core/rng.hpp>
 #include <photong/core/safetensors.hpp>
 #include <photong/core/tensor.hpp>
@@ -152,6 +153,9 @@ int main(int argc, char** argv) {
     if (out_path.empty()) return usage("-o OUT.mid is required");
 
     try {
+        photong::remove_temporaries_on_signals();
+        photong::require_distinct_files({{"--weights", weights}}, {{"-o", out_path}});
+        photong::PendingFile out(out_path);  // its folder is checked now, not after the decode
         const photong::SafetensorsFile file(weights);
         const std::string hier_key = "decoder/hierarchical_level_0/initial_state/kernel", flat_key = "decoder/z_to_initial_state/kernel";
         const bool hierarchical = file.contains(hier_key);
@@ -227,7 +231,9 @@ int main(int argc, char** argv) {
         }
         melody.events.push_back(photong::MidiEvent::end_of_track(std::uint64_t(steps) * kTicksPerStep));
         midi.tracks = {conductor, melody};
-        photong::write_midi(midi, out_path);
+        const std::vector<std::uint8_t> bytes = photong::encode_midi(midi, out_path);
+        out.write(bytes.data(), bytes.size());
+        out.commit();
 
         int lo = 128, hi = -1;
         for (const photong::Note& n : notes) lo = std::min(lo, n.pitch), hi = std::max(hi, n.pitch);

@@ -29,6 +29,7 @@
 
 #include <photong/core/dtype.hpp>
 #include <photong/core/error.hpp>
+#include <photong/core/file_io.hpp>
 #include <photong/core/safetensors.hpp>
 #include <photong/core/tensor.hpp>
 #include <photong/models/music_vae_encoder.hpp>
@@ -131,6 +132,9 @@ int main(int argc, char** argv) {
     if (out_path.empty()) return usage("-o OUT.safetensors is required");
 
     try {
+        photong::remove_temporaries_on_signals();
+        photong::require_distinct_files({{"--weights", weights}, {"--input", input}}, {{"-o", out_path}});
+        photong::PendingFile out(out_path);
         const photong::SafetensorsFile file(weights);
         const std::string hier_key = "decoder/hierarchical_level_0/initial_state/kernel";
         if (!file.contains(hier_key))
@@ -174,7 +178,8 @@ int main(int argc, char** argv) {
                                                         std::to_string(seed);
         w.set_metadata("decode", how + " from z = mu; form " + form.name() + "; " + std::to_string(bars) + " bars of " + std::to_string(kStepsPerBar) +
                                      " steps, each bar starting from the previous bar's last event");
-        w.write(out_path);
+        w.write(out);
+        out.commit();
         std::printf("%lld melodies of %lld steps (%d bars), z %lld (%s): %lld reconstructed exactly -> %s\n", (long long)n, (long long)t, bars,
                     (long long)encoder.z_size(), basename_of(weights).c_str(), (long long)same, out_path.c_str());
         return 0;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "photong/core/error.hpp"
+#include "photong/core/file_io.hpp"
 
 #if !defined(PHOTONG_NO_MMAP) && (defined(__unix__) || defined(__APPLE__))
 #define PHOTONG_HAVE_MMAP 1
@@ -25,6 +26,7 @@ namespace photong {
 class MappedFile {
 public:
     explicit MappedFile(const std::string& path) : path_(path) {
+        require_regular_file(path, "file");  // before open(): a FIFO would block it
 #ifdef PHOTONG_HAVE_MMAP
         const int fd = ::open(path.c_str(), O_RDONLY);
         if (fd < 0) throw Error("cannot open file: " + std::string(std::strerror(errno)), {path});

@@ -263,6 +263,13 @@ public:
         out.commit();
     }
 
+    /// Writes the file's bytes into `out` (a PendingFile the caller made before its work and commits).
+    void write(PendingFile& out) const {
+        const std::vector<unsigned char> head = header_bytes();
+        out.write(head.data(), head.size());
+        for (auto& kv : entries_) out.write(kv.second.bytes.data(), kv.second.bytes.size());
+    }
+
     /// The whole file as bytes, exactly what write() stores.
     std::vector<unsigned char> to_bytes() const {
         std::vector<unsigned char> out = header_bytes();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "photong/core/error.hpp"
+#include "photong/core/file_io.hpp"
 #include "photong/image/jpeg_guard.hpp"
 #include "photong/image/png_guard.hpp"
 #include "photong/image/pnm_guard.hpp"
@@ -140,8 +141,9 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const st
 
 /// Reads and decodes an image file.
 inline Image load_image(const std::string& path, const ImageLimits& limits = {}) {
+    require_regular_file(path, "image file");  // a FIFO would block, a directory has no bytes
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error("cannot open image file", {path});
+    if (!in) throw Error("cannot open image file" + file_io_detail::reason(errno), {path});
     in.seekg(0, std::ios::end);
     const std::streamoff n = in.tellg();
     if (n < 0) throw Error("cannot read image file", {path});
