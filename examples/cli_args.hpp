@@ -32,6 +32,15 @@ inline bool parse_double(const std::string& s, double& out) {
     return true;
 }
 
+/// --temperature: a number in 0..1e6 (0 = greedy). The cap keeps it a finite float and far above any useful value.
+inline std::string parse_temperature(const std::string& v, float& out) {
+    double t = 0;
+    if (!parse_double(v, t) || !std::isfinite(t) || t < 0 || t > 1e6)
+        return "--temperature must be a number in 0..1000000 (0 = greedy), got '" + v + "'";
+    out = float(t);
+    return "";
+}
+
 /// --top-k: an integer 0..100000 (0 = no limit). Returns "" or the problem, for the program's usage().
 inline std::string parse_top_k(const std::string& v, int& out) {
     std::uint64_t k = 0;

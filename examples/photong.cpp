@@ -68,7 +68,7 @@ int usage(const char* problem = nullptr) {
                  "usage: photong IMAGE [-o OUT.mid] [--seed N] [--temperature T] [--top-k K] [--top-p P] [--form F]\n"
                  "               [--variations K] [--rank entropy|groove|first] [--bridge map|photong] [--brightness A]\n"
                  "               [--contrast A] [--colour-affect] [--valence V] [--arousal A]\n"
-                 "               [--weights-dir D] [--json]\n"
+                 "               [--weights-dir D] [--no-verify-weights] [--json]\n"
                  "  -o OUT.mid         output Standard MIDI File (default: IMAGE's name with .mid, here)\n"
                  "  --seed N           random seed 0..2^64-1 (default 0): same seed, same melody\n"
                  "  --temperature T    decoder softmax temperature >= 0 (0 = greedy); default: the melody model's\n"
@@ -94,7 +94,9 @@ int usage(const char* problem = nullptr) {
                  "  --arousal A        your own arousal, 0..1 (tempo 160 / (1 + e^(-5 (A - 0.5))) + 40 BPM)\n"
                  "  --weights-dir D    weight files (default %s):\n"
                  "                     inception_v3, bridge_embedding, bridge_arousal, bridge_valence,\n"
-                 "                     hierdec_mel16_photong, image_latent_map (.safetensors)\n"
+                 "                     hierdec_mel16_photong, image_latent_map (.safetensors); each is checked\n"
+                 "                     against NAME.sha256 beside it, where there is one\n"
+                 "  --no-verify-weights  skip that check (your own weights beside the shipped .sha256 files)\n"
                  "  --json             print the result as JSON on stdout\n"
                  "  --png ROLL.png     also draw a piano roll of the melody (orange) and chords (blue)\n"
                  "  --wav OUT.wav      also render the MIDI file to audio with fluidsynth and a GM soundfont\n"
@@ -201,7 +203,7 @@ nlohmann::json notes_json(const std::vector<photong::Note>& notes) {
 int main(int argc, char** argv) {
     std::string image, out_path, png_path, wav_path, weights_dir = PHOTONG_DEFAULT_WEIGHTS_DIR;
     photong::GenerateOptions opt;
-    bool json = false;
+    bool json = false, verify_weights = true;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "-h" || a == "--help") return usage();
@@ -211,6 +213,10 @@ int main(int argc, char** argv) {
         }
         if (a == "--json") {
             json = true;
+            continue;
+        }
+        if (a == "--no-verify-weights") {
+            verify_weights = false;
             continue;
         }
         const bool takes_value = a == "-o" || a == "--seed" || a == "--temperature" || a == "--variations" || a == "--rank" || a == "--weights-dir" ||
@@ -235,10 +241,10 @@ int main(int argc, char** argv) {
         } else if (a == "--seed") {
             if (!parse_u64(v, opt.seed)) return usage(("--seed must be an integer 0..18446744073709551615, got '" + v + "'").c_str());
         } else if (a == "--temperature") {
-            double t = 0;
-            if (!parse_double(v, t) || !std::isfinite(t) || t < 0 || t > 1e6)
-                return usage(("--temperature must be a finite number >= 0, got '" + v + "'").c_str());
-            opt.temperature = float(t);
+            float t = 0;
+            const std::string problem = photong_cli::parse_temperature(v, t);
+            if (!problem.empty()) return usage(problem.c_str());
+            opt.temperature = t;
         } else if (a == "--top-k") {
             int k = 0;
             const std::string problem = photong_cli::parse_top_k(v, k);
@@ -298,6 +304,7 @@ int main(int argc, char** argv) {
 
     // Missing weight files first, by name, with what to do about them.
     photong::PipelineWeights w = photong::PipelineWeights::in_directory(weights_dir);
+    w.verify_checksums = verify_weights;
     if (opt.colour_affect || opt.arousal) w.arousal.clear();  // not read
     if (opt.colour_affect || opt.valence) w.valence.clear();
     if (opt.latent_source == photong::GenerateOptions::LatentSource::EmbeddingBridge) w.latent_map.clear();  // not needed

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -30,6 +31,7 @@
 #endif
 
 #include <nlohmann/json.hpp>
+#include <photong/core/sha256.hpp>
 #include <photong/photong.hpp>
 
 #ifndef PHOTONG_DEFAULT_WEIGHTS
@@ -40,7 +42,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int usage() {
+int usage(const std::string& problem = "") {
+    if (!problem.empty()) std::fprintf(stderr, "photong-embed: %s\n", problem.c_str());
     std::fprintf(stderr,
                  "usage: photong-embed [options] (--list FILE.csv | DIR) -o OUT.safetensors\n"
                  "  DIR               every image in DIR (jpg jpeg png bmp gif tga psd hdr pnm ppm pgm), sorted by name\n"
@@ -50,6 +53,7 @@ int usage() {
                  "  --image-dir D     with --list: resolve the paths against D instead of the CSV's folder\n"
                  "  -o OUT            output safetensors file (required)\n"
                  "  --weights FILE    InceptionV3 safetensors (default: $PHOTONG_WEIGHTS or %s)\n"
+                 "  --no-verify-weights  do not check FILE against the NAME.sha256 beside it\n"
                  "  --pooled          store the 2048 global averages [N,2048] instead of the 8x8x2048 maps\n"
                  "  --dtype f32|f16   feature dtype (default f32; f16 halves the file: 583 maps are 306 MB in f32)\n"
                  "  --batch N         images per InceptionV3 call (default 8; results equal batch 1 bit for bit)\n"
@@ -61,77 +65,6 @@ int usage() {
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("photong-embed: " + what); }
 
-// ---- SHA-256 (FIPS 180-4), to tie the features to the exact weight file ----------------------
-class Sha256 {
-public:
-    void update(const unsigned char* p, std::size_t n) {
-        total_ += n;
-        while (n > 0) {
-            const std::size_t take = std::min(n, std::size_t(64) - fill_);
-            std::copy_n(p, take, block_.data() + fill_);
-            fill_ += take; p += take; n -= take;
-            if (fill_ == 64) { compress(block_.data()); fill_ = 0; }
-        }
-    }
-    std::string hex() {
-        const std::uint64_t bits = total_ * 8;
-        const unsigned char one = 0x80, zero = 0;
-        update(&one, 1);
-        while (fill_ != 56) update(&zero, 1);
-        unsigned char len[8];
-        for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(bits >> (56 - 8 * i));
-        update(len, 8);
-        static const char* digits = "0123456789abcdef";
-        std::string s;
-        for (std::uint32_t v : h_)
-            for (int i = 28; i >= 0; i -= 4) s += digits[(v >> i) & 0xfu];
-        return s;
-    }
-
-private:
-    static std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-    void compress(const unsigned char* b) {
-        static const std::uint32_t k[64] = {
-            0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
-            0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
-            0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-            0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-            0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
-            0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-            0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-        std::uint32_t w[64];
-        for (int i = 0; i < 16; ++i)
-            w[i] = std::uint32_t(b[4 * i]) << 24 | std::uint32_t(b[4 * i + 1]) << 16 | std::uint32_t(b[4 * i + 2]) << 8 | b[4 * i + 3];
-        for (int i = 16; i < 64; ++i) {
-            const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-            const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-            w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-        }
-        std::uint32_t a = h_[0], bb = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
-        for (int i = 0; i < 64; ++i) {
-            const std::uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
-            const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & bb) ^ (a & c) ^ (bb & c));
-            h = g; g = f; f = e; e = d + t1; d = c; c = bb; bb = a; a = t1 + t2;
-        }
-        h_[0] += a; h_[1] += bb; h_[2] += c; h_[3] += d; h_[4] += e; h_[5] += f; h_[6] += g; h_[7] += h;
-    }
-    std::array<std::uint32_t, 8> h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    std::array<unsigned char, 64> block_{};
-    std::size_t fill_ = 0;
-    std::uint64_t total_ = 0;
-};
-
-std::string sha256_of_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("cannot open weight file " + path);
-    Sha256 sha;
-    std::vector<char> buf(1 << 20);
-    while (in) {
-        in.read(buf.data(), std::streamsize(buf.size()));
-        sha.update(reinterpret_cast<const unsigned char*>(buf.data()), std::size_t(in.gcount()));
-    }
-    return sha.hex();
-}
 
 // ---- inputs ----------------------------------------------------------------------------------
 struct Item {
@@ -217,12 +150,39 @@ std::string trim(const std::string& s) {
     return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
 }
 
-bool parse_number(const std::string& raw, float& out) {
+/// Plain decimal syntax only: [+-]digits[.digits][e[+-]digits] (strtod alone would also take inf, nan and 0x10).
+bool is_decimal(const std::string& s) {
+    std::size_t i = 0, digits = 0;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+    if (i < s.size() && s[i] == '.') {
+        ++i;
+        while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+    }
+    if (digits == 0) return false;
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+        ++i;
+        if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+        std::size_t exp = 0;
+        while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++exp;
+        if (exp == 0) return false;
+    }
+    return i == s.size();
+}
+
+/// A label cell: a finite decimal that fits F32 -> true. A cell strtod would read but that is not such a number
+/// (inf, nan, 0x10, 1e999) sets `refused`; text returns false with `refused` unset.
+bool parse_number(const std::string& raw, float& out, bool* refused = nullptr) {
     const std::string s = trim(raw);
+    if (refused) *refused = false;
     if (s.empty()) return false;
     char* end = nullptr;
     const double v = std::strtod(s.c_str(), &end);
     if (end != s.c_str() + s.size()) return false;
+    if (!is_decimal(s) || !std::isfinite(float(v))) {
+        if (refused) *refused = true;
+        return false;
+    }
     out = float(v);
     return true;
 }
@@ -237,16 +197,26 @@ std::vector<Item> list_csv(const std::string& csv, const std::string& image_dir,
             fail("list " + csv + " row " + std::to_string(r + 1) + " has " + std::to_string(rows[r].size()) + " fields, the header " +
                  std::to_string(header.size()));
     // A column is carried when every cell is a number (empty cells count as NaN, but not all of them).
+    // A number photong cannot store faithfully (inf, nan, hex, beyond F32) in an otherwise numeric column is an error,
+    // named by row and column, rather than a column silently dropped or a label that is not what the file says.
     std::vector<std::size_t> numeric;
     for (std::size_t c = 1; c < header.size(); ++c) {
-        bool ok = true, some = false;
+        bool text = false, some = false;
+        std::size_t refused_row = 0;
         float v;
-        for (std::size_t r = 1; r < rows.size() && ok; ++r) {
+        for (std::size_t r = 1; r < rows.size() && !text; ++r) {
             if (trim(rows[r][c]).empty()) continue;
-            ok = parse_number(rows[r][c], v);
+            bool refused = false;
+            if (!parse_number(rows[r][c], v, &refused)) {
+                if (refused) refused_row = refused_row ? refused_row : r;
+                else text = true;
+            }
             some = true;
         }
-        if (ok && some) numeric.push_back(c);
+        if (!text && refused_row)
+            fail("list " + csv + " row " + std::to_string(refused_row + 1) + " column '" + trim(header[c]) + "': '" + trim(rows[refused_row][c]) +
+                 "' is not a finite decimal number within F32's range (labels are stored as F32)");
+        if (!text && some) numeric.push_back(c);
         else ignored.push_back(trim(header[c]));
     }
     std::set<std::string> names = {"features", "pooled"};
@@ -317,7 +287,7 @@ private:
 int main(int argc, char** argv) {
     std::string weights = std::getenv("PHOTONG_WEIGHTS") ? std::getenv("PHOTONG_WEIGHTS") : PHOTONG_DEFAULT_WEIGHTS;
     std::string list, image_dir, dir, out, dtype = "f32";
-    bool pooled = false, recursive = false, skip_bad = false;
+    bool pooled = false, recursive = false, skip_bad = false, verify = true;
     long batch = 8;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -330,17 +300,22 @@ int main(int argc, char** argv) {
         else if (a == "--batch" && has_value) {
             char* end = nullptr;
             batch = std::strtol(argv[++i], &end, 10);
-            if (*end != '\0' || batch < 1 || batch > 1024) { std::fprintf(stderr, "photong-embed: --batch wants 1..1024\n"); return usage(); }
+            if (*end != '\0' || batch < 1 || batch > 1024) return usage("--batch wants an integer 1..1024, got '" + std::string(argv[i]) + "'");
         } else if (a == "--pooled") pooled = true;
+        else if (a == "--no-verify-weights") verify = false;
         else if (a == "--recursive") recursive = true;
         else if (a == "--skip-bad") skip_bad = true;
         else if (a == "-h" || a == "--help") return usage();
-        else if (!a.empty() && a[0] == '-') { std::fprintf(stderr, "photong-embed: unknown or incomplete option %s\n", a.c_str()); return usage(); }
+        else if (!a.empty() && a[0] == '-') return usage(has_value || a.size() < 2 ? "unknown option '" + a + "'" : "unknown or incomplete option '" + a + "'");
         else if (dir.empty()) dir = a;
-        else { std::fprintf(stderr, "photong-embed: more than one input folder\n"); return usage(); }
+        else return usage("one input folder only, got '" + dir + "' and '" + a + "'");
     }
-    if (out.empty() || list.empty() == dir.empty() || (dtype != "f32" && dtype != "f16") || (!image_dir.empty() && list.empty()) ||
-        (recursive && dir.empty())) return usage();
+    if (out.empty()) return usage("-o OUT.safetensors is required");
+    if (list.empty() && dir.empty()) return usage("give a folder of images or --list FILE.csv");
+    if (!list.empty() && !dir.empty()) return usage("give a folder or --list, not both (got '" + dir + "' and --list '" + list + "')");
+    if (dtype != "f32" && dtype != "f16") return usage("--dtype must be f32 or f16, got '" + dtype + "'");
+    if (!image_dir.empty() && list.empty()) return usage("--image-dir only goes with --list");
+    if (recursive && dir.empty()) return usage("--recursive only goes with a folder");
     try {
         using clock = std::chrono::steady_clock;
         const auto t0 = clock::now();
@@ -358,9 +333,10 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "photong-embed: not numeric, not stored: %s\n", s.c_str());
         }
 
+        if (verify) photong::verify_weights_checksum(weights);
         const photong::SafetensorsFile wfile(weights);
         const photong::InceptionV3 net(wfile);
-        const std::string weights_sha = sha256_of_file(weights);
+        const std::string weights_sha = photong::sha256_of_file(weights);
 
         // Decode everything once up front: a bad file fails the run now, not after an hour.
         nlohmann::json skipped = nlohmann::json::array();

@@ -19,24 +19,32 @@
 #define PHOTONG_DEFAULT_WEIGHTS "weights/inception_v3.safetensors"
 #endif
 
-static int usage() {
-    std::fprintf(stderr, "usage: photong-features [--weights FILE] IMAGE\n"
-                         "  --weights FILE  InceptionV3 safetensors (default: $PHOTONG_WEIGHTS or %s)\n", PHOTONG_DEFAULT_WEIGHTS);
+static int usage(const std::string& problem = "") {
+    if (!problem.empty()) std::fprintf(stderr, "photong-features: %s\n", problem.c_str());
+    std::fprintf(stderr, "usage: photong-features [--weights FILE] [--no-verify-weights] IMAGE\n"
+                         "  --weights FILE       InceptionV3 safetensors (default: $PHOTONG_WEIGHTS or %s)\n"
+                         "  --no-verify-weights  do not check FILE against the NAME.sha256 beside it\n", PHOTONG_DEFAULT_WEIGHTS);
     return 2;
 }
 
 int main(int argc, char** argv) {
     std::string weights = std::getenv("PHOTONG_WEIGHTS") ? std::getenv("PHOTONG_WEIGHTS") : PHOTONG_DEFAULT_WEIGHTS;
     std::string image_path;
+    bool verify = true;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--weights" && i + 1 < argc) weights = argv[++i];
+        else if (a == "--weights") return usage("--weights needs a file");
+        else if (a == "--no-verify-weights") verify = false;
         else if (a == "-h" || a == "--help") return usage();
-        else if (!a.empty() && a[0] == '-') return usage();
+        else if (!a.empty() && a[0] == '-') return usage("unknown option '" + a + "'");
+        else if (!image_path.empty()) return usage("one image only, got '" + image_path + "' and '" + a + "'");
         else image_path = a;
     }
-    if (image_path.empty()) return usage();
+    if (image_path.empty()) return usage("an IMAGE is required");
     try {
+        photong::require_regular_file(image_path, "image file");
+        if (verify) photong::verify_weights_checksum(weights);
         using clock = std::chrono::steady_clock;
         auto t0 = clock::now();
         const photong::InceptionV3 net(weights);

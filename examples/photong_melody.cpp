@@ -118,8 +118,10 @@ int main(int argc, char** argv) {
             if (!parse_u64(v, seed)) return usage(("--seed must be an integer 0..18446744073709551615, got '" + v + "'").c_str());
             have_seed = true;
         } else if (a == "--temperature") {
-            if (!parse_double(v, temperature) || !std::isfinite(temperature) || temperature < 0)
-                return usage(("--temperature must be a finite number >= 0, got '" + v + "'").c_str());
+            float t = 0;
+            const std::string problem = photong_cli::parse_temperature(v, t);
+            if (!problem.empty()) return usage(problem.c_str());
+            temperature = t;
             have_temperature = true;
         } else if (a == "--top-k") {
             int k = 0;

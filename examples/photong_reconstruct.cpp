@@ -108,12 +108,10 @@ int main(int argc, char** argv) {
         if (i + 1 >= argc) return usage((a + " needs a value").c_str());
         const std::string v = argv[++i];
         std::string problem;
-        double number = 0;
         if (a == "--weights") weights = v;
         else if (a == "--input") input = v;
         else if (a == "--temperature") {
-            if (!photong_cli::parse_double(v, number) || !std::isfinite(number) || number < 0) problem = "--temperature must be a number >= 0, got '" + v + "'";
-            sampling.temperature = float(number);
+            problem = photong_cli::parse_temperature(v, sampling.temperature);
         } else if (a == "--top-k") problem = photong_cli::parse_top_k(v, sampling.top_k);
         else if (a == "--top-p") problem = photong_cli::parse_top_p(v, sampling.top_p);
         else if (a == "--seed") {

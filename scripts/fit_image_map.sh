@@ -16,3 +16,5 @@ ref="${PHOTONG_MAP_REFERENCE:-../shared/data/twitter-sentiment}"
 /usr/bin/python3 tools/fit_image_latent_map.py --reference-features "$out/reference_pooled.safetensors" --reference-dir "$ref" \
     --attributes "$out/latent_attributes.safetensors" --components 16 --gain-register 2 --gain-density 2 \
     --out weights/image_latent_map.safetensors
+# photong checks every weights file against the NAME.sha256 beside it (core/sha256.hpp)
+(cd weights && sha256sum image_latent_map.safetensors > image_latent_map.sha256)

@@ -276,15 +276,27 @@ std::vector<BadInput> catalogue() {
     add("image", "PGM maxval 65536 (Netpbm allows 65535)", [] { decode(pnm_bytes("P5\n1 1\n65536\n\1\1")); }, "maxval above 65535");
     add("image", "PPM header claiming 100000 x 100000", [] { decode(pnm_bytes("P6\n100000 100000\n255\n")); }, "image has too many pixels");
     add("image", "GIF screen of 0 x 10", [] { decode({'G', 'I', 'F', '8', '9', 'a', 0, 0, 10, 0, 0, 0, 0}); }, "image has zero size");
+    add("image", "a WebP file", [] { decode({'R', 'I', 'F', 'F', 30, 0, 0, 0, 'W', 'E', 'B', 'P', 'V', 'P', '8', ' '}); }, "WebP images are not supported: photong reads JPEG, PNG");
+    add("image", "a TIFF file", [] { decode({'I', 'I', '*', 0, 8, 0, 0, 0}); }, "TIFF images are not supported");
+    add("image", "a JPEG 2000 file", [] { decode({0, 0, 0, 12, 'j', 'P', ' ', ' ', '\r', '\n', 0x87, '\n'}); }, "JPEG 2000 images are not supported");
+    add("image", "a HEIC file", [] { decode({0, 0, 0, 24, 'f', 't', 'y', 'p', 'h', 'e', 'i', 'c', 0, 0, 0, 0}); }, "HEIC/HEIF images are not supported");
+    add("image", "text that is no image", [] { decode({'h', 'e', 'l', 'l', 'o', '\n'}); }, "unknown image type; photong reads JPEG, PNG");
     add("image", "JPEG start marker and nothing else", [] { decode({0xFF, 0xD8}); }, "not a readable image");
     add("image", "file over the caller's size limit", [] { photong::ImageLimits l; l.max_file_bytes = 16; decode(small_png(), l); }, "image file is too large");
     add("image", "image over the caller's pixel limit", [] { photong::ImageLimits l; l.max_pixels = 31; decode(small_png(), l); }, "image has too many pixels");
-    add("image", "image path that does not exist", [] { (void)photong::load_image(photong_test::temp_path("no_such_image.png")); }, "cannot open image file");
+    add("image", "image path that does not exist", [] { (void)photong::load_image(photong_test::temp_path("no_such_image.png")); },
+        "cannot open image file (No such file or directory)");
+    add("image", "a directory given as the image", [] { (void)photong::load_image(PHOTONG_TEST_TMP_DIR); }, "the image file is a directory");
 
     // Weights.
     add("weights", "file shorter than the 8-byte header length", [] { open_st({1, 0, 0}); }, "shorter than the 8-byte header length");
     add("weights", "header length past the end of the file", [] { Bytes b = safetensors("{}", {}); b[0] = 200; open_st(b); }, "header runs past the end");
     add("weights", "header length of 2^60", [] { Bytes b = safetensors("{}", {}); b[7] = 0x10; open_st(b); }, "header length is absurd");
+    add("weights", "a PNG image given as weights", [] { open_st(small_png()); }, "not a safetensors file (it looks like a PNG image)");
+    add("weights", "a JPEG image given as weights", [] { Bytes b = {0xFF, 0xD8, 0xFF, 0xE0, 0, 16, 'J', 'F', 'I', 'F', 0}; open_st(b); },
+        "not a safetensors file (it looks like a JPEG image)");
+    add("weights", "a Keras .h5 given as weights", [] { Bytes b = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1A, '\n', 0, 0, 0, 0}; open_st(b); },
+        "keras_h5_to_safetensors.py converts it");
     add("weights", "header that is not JSON", [] { open_st(safetensors("{\"t\": [", {})); }, "header is not valid JSON");
     add("weights", "offsets lying past the data", [] { open_st(safetensors(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", Bytes(4))); }, "data_offsets outside the data section");
     add("weights", "overlapping tensors", [] {

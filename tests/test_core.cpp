@@ -9,6 +9,7 @@
 #include <photong/core/parallel.hpp>
 #include <photong/core/rng.hpp>
 #include <photong/core/safetensors.hpp>
+#include <photong/core/sha256.hpp>
 
 #include "test_util.hpp"
 
@@ -195,4 +196,35 @@ TEST_CASE("thread pool: every index runs once, exceptions propagate") {
     int after = 0;
     pool.for_each(4, [&](std::int64_t) { static std::mutex m; std::lock_guard<std::mutex> l(m); ++after; });
     CHECK(after == 4);
+}
+
+TEST_CASE("sha256: FIPS 180-4's examples, and a checksum file beside a weights file") {
+    auto hex_of = [](const std::string& s) {
+        photong::Sha256 h;
+        h.update(reinterpret_cast<const unsigned char*>(s.data()), s.size());
+        return h.hex();
+    };
+    CHECK(hex_of("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(hex_of("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(hex_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    CHECK(hex_of(std::string(1000000, 'a')) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    const std::string w = photong_test::temp_path("sha_w.safetensors"), sum = photong_test::temp_path("sha_w.sha256");
+    CHECK(photong::checksum_path_for(w) == sum);
+    std::ofstream(w, std::ios::binary) << "abc";
+    std::remove(sum.c_str());
+    CHECK_FALSE(photong::verify_weights_checksum(w));  // no checksum file: nothing to check
+    std::ofstream(sum) << "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  sha_w.safetensors\n";
+    CHECK(photong::verify_weights_checksum(w));
+    std::ofstream(w, std::ios::binary) << "abd";
+    try {
+        photong::verify_weights_checksum(w);
+        FAIL("a changed file passed its checksum");
+    } catch (const photong::Error& e) {
+        CHECK(e.context().file == w);
+        CHECK(std::string(e.what()).find(sum) != std::string::npos);
+        CHECK(e.context().expected == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+    std::ofstream(sum) << "not a checksum\n";
+    CHECK_THROWS_WITH_AS(photong::verify_weights_checksum(w), doctest::Contains("sha256sum's format"), photong::Error);
 }

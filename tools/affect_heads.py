@@ -325,6 +325,7 @@ def main(argv):
             assert diff < 2e-3, diff
             out = os.path.join(args.out, "bridge_%s.safetensors" % task)
             safetensors_io.save(out, tensors, meta)
+            safetensors_io.write_checksum(out)
             back, bmeta = safetensors_io.load(out)
             assert np.array_equal(numpy_forward(back, json.loads(bmeta["architecture"]), Xpic.reshape(-1, *tab.INPUT_SHAPE), Cpic), p_np)
             print("  -> %s (F16 file vs the float32 torch model on the pictures: max |diff| in p %.2e)" % (out, diff), flush=True)

@@ -70,3 +70,15 @@ def load(path):
         dt = _DTYPES[info["dtype"]]
         out[name] = np.frombuffer(raw[base + b:base + e], dtype=dt).reshape(info["shape"]).copy()
     return out, meta
+
+
+def write_checksum(path):
+    """Write NAME.sha256 beside `path` (sha256sum's format), which photong checks before loading a weights file."""
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    base = os.path.splitext(path)[0]
+    with open(base + ".sha256", "w") as f:
+        f.write("%s  %s\n" % (h.hexdigest(), os.path.basename(path)))

@@ -69,6 +69,7 @@
 #include "photong/core/rng.hpp"
 #include "photong/core/safetensors.hpp"
 #include "photong/core/tensor.hpp"
+#include "photong/core/sha256.hpp"
 #include "photong/image/colour_affect.hpp"
 #include "photong/image/decode.hpp"
 #include "photong/image/picture_attributes.hpp"
@@ -90,6 +91,9 @@ namespace photong {
 /// means the embedding bridge places z.
 struct PipelineWeights {
     std::string inception, embedding, arousal, valence, melody, latent_map;
+    /// Check each file against the sha256sum file beside it (NAME.sha256, shipped in weights/), where there is
+    /// one, before loading: a damaged file is named at once instead of ending as NaN in the tempo.
+    bool verify_checksums = true;
 
     static constexpr const char* kInceptionFile = "inception_v3.safetensors";
     static constexpr const char* kEmbeddingFile = "bridge_embedding.safetensors";
@@ -100,7 +104,7 @@ struct PipelineWeights {
 
     /// The default file names inside `dir`; `latent_map` only when `dir` holds that file.
     static PipelineWeights in_directory(const std::string& dir) {
-        const std::string d = dir.empty() ? std::string(".") : (dir.back() == '/' ? dir : dir + "/");
+        const std::string d = dir.empty() ? std::string("./") : (dir.back() == '/' ? dir : dir + "/");
         const bool has_map = std::ifstream(d + kLatentMapFile, std::ios::binary).good();
         return {d + kInceptionFile, d + kEmbeddingFile, d + kArousalFile, d + kValenceFile, d + kMelodyFile,
                 has_map ? d + kLatentMapFile : std::string()};
@@ -213,6 +217,13 @@ inline int metadata_pitch(const SafetensorsFile& file, const std::string& key, i
     return v;
 }
 
+/// verify_weights_checksum (core/sha256.hpp) for every given file, when `w.verify_checksums`.
+inline void verify_checksums(const PipelineWeights& w) {
+    if (!w.verify_checksums) return;
+    for (const std::string* p : {&w.inception, &w.embedding, &w.arousal, &w.valence, &w.melody, &w.latent_map})
+        if (!p->empty() && std::ifstream(*p, std::ios::binary).good()) verify_weights_checksum(*p);
+}
+
 /// NaN-safe "a beats b": NaN never wins.
 inline bool better(double a, double b) { return !std::isnan(a) && (std::isnan(b) || a > b); }
 
@@ -236,9 +247,10 @@ public:
 
     /// Loads and checks every file once. Throws photong::Error (see the header comment).
     explicit Pipeline(const PipelineWeights& w)
-        : inception_((pipeline_detail::require_file(w.inception, "inception"), w.inception)),
+        : inception_((pipeline_detail::require_file(w.inception, "inception"), pipeline_detail::verify_checksums(w), w.inception)),
           embedding_(load_bridge(w.embedding, BridgeKind::Embedding)),
           decoder_(load_decoder(w.melody, encoding_, default_sampling_, default_form_, melody_steps_trained_)) {
+        inception_path_ = w.inception;
         require(embedding_->output_size() == decoder_->z_size(), "the embedding bridge's output is not the melody decoder's latent size",
                 {w.embedding, "output", std::to_string(decoder_->z_size()) + " (z of " + w.melody + ")", std::to_string(embedding_->output_size())});
         if (!w.arousal.empty()) arousal_ = load_bridge(w.arousal, BridgeKind::Arousal);
@@ -297,6 +309,9 @@ public:
 
         stage("features");
         const Tensor features = inception_.features(image);
+        for (std::size_t i = 0; i < features.size(); ++i)  // damaged weights show here first, not as a NaN tempo
+            require(std::isfinite(features[i]), "InceptionV3 gave a non-finite feature: its weights file is damaged (or the picture is)",
+                    {inception_path_, "mixed10", "finite values", std::to_string(features[i]) + " at index " + std::to_string(i)});
 
         stage("bridges");
         r.picture = picture_attributes(image);
@@ -315,6 +330,8 @@ public:
             if (given) value = *given, source = S::User;
             else if (options.colour_affect) value = baseline, source = S::Colour;
             else value = predict_probability(*bridge, features, colour).at(0), source = S::Bridge;
+            require(std::isfinite(value), "an affect bridge gave a non-finite value: its weights file is damaged",
+                    {bridge ? bridge->path() : "", bridge ? bridge_kind_name(bridge->kind()) : "", "a number in [0, 1]", std::to_string(value)});
         };
         affect(options.arousal, arousal_, vm.arousal, r.arousal, r.arousal_source);
         affect(options.valence, valence_, vm.valence, r.valence, r.valence_source);
@@ -432,6 +449,7 @@ private:
     // Declaration order is construction order: the decoder fills encoding_, default_sampling_, default_form_ and
     // melody_steps_trained_ while loading.
     InceptionV3 inception_;
+    std::string inception_path_;
     std::unique_ptr<BridgeModel> embedding_;
     std::unique_ptr<ImageLatentMap> latent_map_;
     MelodyEncoding encoding_;

@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <functional>
@@ -49,12 +51,19 @@ public:
         run_job(count, TaskRef(fn));
     }
 
+    /// PHOTONG_NUM_THREADS when it is a whole number 1..1023, else all cores. A value that is set but unusable is
+    /// not ignored silently: one line on stderr says what was used instead.
     static unsigned default_thread_count() {
-        if (const char* env = std::getenv("PHOTONG_NUM_THREADS")) {
-            const long n = std::strtol(env, nullptr, 10);
-            if (n > 0 && n < 1024) return unsigned(n);
-        }
-        return std::max(1u, std::thread::hardware_concurrency());
+        const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+        const char* env = std::getenv("PHOTONG_NUM_THREADS");
+        if (!env) return cores;
+        char* end = nullptr;
+        errno = 0;
+        const long n = std::strtol(env, &end, 10);
+        const bool whole = *env != '\0' && *end == '\0' && errno == 0;
+        if (whole && n > 0 && n < 1024) return unsigned(n);
+        std::fprintf(stderr, "photong: PHOTONG_NUM_THREADS='%s' is not a whole number 1..1023; using all %u cores\n", env, cores);
+        return cores;
     }
 
 private:

@@ -127,6 +127,20 @@ private:
             throw Error("tensor has the wrong shape", {path(), name, shape_to_string(expected_shape), shape_to_string(ti.shape)});
     }
 
+    /// What a file that is not safetensors looks like, from its first bytes ("" when unrecognised).
+    static std::string file_kind(const unsigned char* p, std::uint64_t size) {
+        auto starts = [&](const char* magic, std::size_t n) { return size >= n && std::equal(p, p + n, reinterpret_cast<const unsigned char*>(magic)); };
+        if (starts("\xFF\xD8\xFF", 3)) return "a JPEG image";
+        if (starts("\x89PNG", 4)) return "a PNG image";
+        if (starts("GIF8", 4)) return "a GIF image";
+        if (starts("\x89HDF", 4)) return "an HDF5 file (a Keras .h5 model: weights/keras_h5_to_safetensors.py converts it)";
+        if (starts("PK\x03\x04", 4)) return "a zip archive (a PyTorch .pt/.pth file or a tfjs bundle?)";
+        if (starts("\x93NUMPY", 6)) return "a NumPy .npy array";
+        if (starts("\x80", 1) && size >= 2 && p[1] >= 2 && p[1] <= 5) return "a Python pickle (an old PyTorch checkpoint?)";
+        if (starts("{", 1)) return "a JSON file (a tfjs model.json? weights/ has the converters)";
+        return "";
+    }
+
     [[noreturn]] void fail(const std::string& what, const std::string& tensor = "", const std::string& expected = "",
                            const std::string& found = "") const {
         throw Error("invalid safetensors file: " + what, {path(), tensor, expected, found});
@@ -137,7 +151,17 @@ private:
         const unsigned char* p = file_->data();
         if (size < 8) fail("shorter than the 8-byte header length", "", ">= 8 bytes", std::to_string(size) + " bytes");
         const std::uint64_t n = load_le(p, 8);
-        if (n > kMaxHeaderBytes) fail("header length is absurd", "", "<= " + std::to_string(kMaxHeaderBytes), std::to_string(n));
+        // A safetensors file starts with its header's length and then '{'. Anything else is another kind of file:
+        // say so (and what it looks like) instead of only reporting a strange header length.
+        const bool brace = size > 8 && p[8] == '{';
+        if (!brace || n > kMaxHeaderBytes) {
+            const std::string kind = file_kind(p, size);
+            if (!kind.empty())
+                throw Error("not a safetensors file (it looks like " + kind + "): photong reads weights only as safetensors (weights/ has the converters)",
+                            {path(), "", "a safetensors file", kind});
+            if (n > kMaxHeaderBytes)
+                fail("header length is absurd: this is not a safetensors file", "", "<= " + std::to_string(kMaxHeaderBytes), std::to_string(n));
+        }
         if (n > size - 8) fail("header runs past the end of the file", "", "<= " + std::to_string(size - 8) + " bytes", std::to_string(n) + " bytes");
         const char* text = reinterpret_cast<const char*>(p + 8);
 

@@ -83,6 +83,26 @@ inline Image decode_16_bit_pnm(const unsigned char* bytes, std::size_t size, con
     return img;
 }
 
+constexpr const char* kSupportedFormats = "JPEG, PNG, BMP, GIF (first frame), TGA, PSD, HDR and PNM (PBM/PGM/PPM)";
+
+/// The name of a well-known image format stb_image cannot read, from the file's first bytes ("" if none).
+inline std::string unsupported_format(const unsigned char* b, std::size_t n) {
+    auto at = [&](std::size_t off, const char* magic, std::size_t len) {
+        return n >= off + len && std::memcmp(b + off, magic, len) == 0;
+    };
+    if (at(0, "RIFF", 4) && at(8, "WEBP", 4)) return "WebP";
+    if (at(0, "II*\0", 4) || at(0, "MM\0*", 4)) return "TIFF";
+    if (at(0, "\0\0\0\x0CjP  \r\n\x87\n", 12) || at(0, "\xFF\x4F\xFF\x51", 4)) return "JPEG 2000";
+    if (at(4, "ftypavif", 8) || at(4, "ftypavis", 8)) return "AVIF";
+    if (at(4, "ftyp", 4) && (at(8, "heic", 4) || at(8, "heix", 4) || at(8, "hevc", 4) || at(8, "heim", 4) || at(8, "heis", 4) ||
+                             at(8, "mif1", 4) || at(8, "msf1", 4)))
+        return "HEIC/HEIF";
+    if (at(0, "\xFF\x0A", 2) || at(4, "JXL \r\n\x87\n", 8)) return "JPEG XL";
+    if (at(0, "%PDF", 4)) return "PDF";
+    if (at(0, "<svg", 4) || at(0, "<?xml", 5)) return "SVG/XML";
+    return "";
+}
+
 }  // namespace image_detail
 
 /// Decodes an in-memory image file (JPEG, PNG, BMP, GIF first frame, TGA, PSD, HDR, PNM) to RGB;
@@ -120,9 +140,13 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const st
                                                   std::to_string(declared_w) + "x" + std::to_string(declared_h) + " (declared by the file's header)"});
     if (declared && (declared_w == 0 || declared_h == 0))
         throw Error("image has zero size", {name, "", "width and height >= 1", std::to_string(declared_w) + "x" + std::to_string(declared_h) + " (declared by the file's header)"});
+    const std::string other = image_detail::unsupported_format(bytes, size);
+    if (!other.empty())
+        throw Error(other + " images are not supported: photong reads " + image_detail::kSupportedFormats + " (convert it first)",
+                    {name, "", image_detail::kSupportedFormats, other});
     int w = 0, h = 0, channels = 0;
     if (!stbi_info_from_memory(bytes, int(size), &w, &h, &channels))
-        throw Error(std::string("not a readable image: ") + stbi_failure_reason(), {name});
+        throw Error(std::string("not a readable image: ") + stbi_failure_reason() + "; photong reads " + image_detail::kSupportedFormats, {name});
     if (w <= 0 || h <= 0)
         throw Error("image has zero size", {name, "", "width and height >= 1", std::to_string(w) + "x" + std::to_string(h)});
     if (std::uint64_t(w) * std::uint64_t(h) > limits.max_pixels)
