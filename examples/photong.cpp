@@ -360,7 +360,9 @@ int main(int argc, char** argv) {
         const std::vector<std::uint8_t> midi_bytes = photong::encode_midi(r.midi(), out_path);
         midi_out.write(midi_bytes.data(), midi_bytes.size());
         if (png_out) {
-            const std::vector<std::uint8_t> png = photong::encode_png(photong::piano_roll(r.melody, r.chords, r.steps_per_bar));
+            photong::PianoRollLabels labels;
+            labels.title = basename_of(image) + " - " + std::to_string(int(std::lround(r.bpm))) + " BPM, " + key_name(r.key);
+            const std::vector<std::uint8_t> png = photong::encode_png(photong::labelled_piano_roll(r.melody, r.chords, r.steps_per_bar, labels));
             png_out->write(png.data(), png.size());
         }
         if (wav_out) {

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build: compiler, CMake, the header-only libraries photong uses
   g++ cmake make libeigen3-dev libstb-dev nlohmann-json3-dev
+  # the piano roll's labels: DejaVu Sans, read at run time by stb_truetype (image/text.hpp)
+  fonts-dejavu-core
   # tests and benchmarks
   doctest-dev libbenchmark-dev
   # reference generators and converters (Debian's python3, never pip)
