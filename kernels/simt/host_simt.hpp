@@ -49,7 +49,7 @@ constexpr int kWarpSize = 32;
 /// One CUDA thread of the block being run.
 struct Fiber {
     ucontext_t context{};
-    std::vector<char> stack;
+    std::unique_ptr<char[]> stack;    // allocated once per launch, reused by every block (not cleared)
     dim3 thread_idx;
     unsigned linear = 0;              // x + y * bx + z * bx * by, as CUDA numbers lanes
     enum class State { Runnable, AtBlockBarrier, AtWarpBarrier, Done } state = State::Runnable;
@@ -154,20 +154,35 @@ inline void run_current() {
 
 inline void fiber_entry() { run_current(); }  // returning resumes uc_link, the scheduler
 
-/// A fiber for thread `t` of `run`'s block, with its own 64 KiB stack. Kept out of launch(): getcontext returns
-/// like setjmp, which would make every local of the caller's loops suspect (-Wclobbered).
-[[gnu::noinline]] inline void add_fiber(BlockRun& run, dim3 t) {
-    constexpr std::size_t kStack = 64 * 1024;
-    auto f = std::make_unique<Fiber>();
-    f->thread_idx = t;
-    f->linear = t.x + t.y * run.block_dim.x + t.z * run.block_dim.x * run.block_dim.y;
-    f->stack.resize(kStack);
-    getcontext(&f->context);
-    f->context.uc_stack.ss_sp = f->stack.data();
-    f->context.uc_stack.ss_size = f->stack.size();
-    f->context.uc_link = &run.scheduler;
-    makecontext(&f->context, &fiber_entry, 0);
-    run.fibers.push_back(std::move(f));
+constexpr std::size_t kFiberStack = 64 * 1024;
+
+/// Makes the fibers of a block shape once: thread indices and 64 KiB stacks.
+inline void make_fibers(BlockRun& run) {
+    const dim3 b = run.block_dim;
+    for (unsigned tz = 0; tz < b.z; ++tz)
+        for (unsigned ty = 0; ty < b.y; ++ty)
+            for (unsigned tx = 0; tx < b.x; ++tx) {
+                auto f = std::make_unique<Fiber>();
+                f->thread_idx = dim3(tx, ty, tz);
+                f->linear = tx + ty * b.x + tz * b.x * b.y;
+                f->stack.reset(new char[kFiberStack]);
+                run.fibers.push_back(std::move(f));
+            }
+}
+
+/// Points every fiber at the start of the kernel again, for the next block. Kept out of launch(): getcontext
+/// returns like setjmp, which would make every local of the caller's loops suspect (-Wclobbered).
+[[gnu::noinline]] inline void restart_fibers(BlockRun& run) {
+    for (auto& fp : run.fibers) {
+        Fiber& f = *fp;
+        f.state = Fiber::State::Runnable;
+        f.barrier_file = nullptr, f.barrier_line = 0, f.warp_mask = 0, f.error = nullptr;
+        getcontext(&f.context);
+        f.context.uc_stack.ss_sp = f.stack.get();
+        f.context.uc_stack.ss_size = kFiberStack;
+        f.context.uc_link = &run.scheduler;
+        makecontext(&f.context, &fiber_entry, 0);
+    }
 }
 
 /// Releases warp rendezvous whose lanes are all there; throws for one that can never complete.
@@ -243,23 +258,23 @@ void launch(dim3 grid, dim3 block_dim, std::size_t dynamic_shared_bytes, Kernel 
     require(grid.count() >= 1 && block_dim.count() >= 1 && block_dim.count() <= 1024, "bad launch configuration",
             {"", "simt::launch", "grid >= 1 block, 1..1024 threads a block",
              std::to_string(grid.count()) + " blocks of " + std::to_string(block_dim.count())});
+    BlockRun run;
+    run.block_dim = block_dim, run.grid_dim = grid;
+    run.lane_values.assign(block_dim.count(), 0);
+    run.body = [&] { kernel(args...); };
+    detail::make_fibers(run);
+    BlockRun* outer = current_block();
+    current_block() = &run;
+    struct Restore {
+        BlockRun* outer;
+        ~Restore() { current_block() = outer; }
+    } restore{outer};
     for (unsigned bz = 0; bz < grid.z; ++bz)
         for (unsigned by = 0; by < grid.y; ++by)
             for (unsigned bx = 0; bx < grid.x; ++bx) {
-                BlockRun run;
-                run.block_idx = dim3(bx, by, bz), run.block_dim = block_dim, run.grid_dim = grid;
+                run.block_idx = dim3(bx, by, bz);
                 if (dynamic_shared_bytes > 0) run.dynamic_shared.assign(dynamic_shared_bytes, 0xCD);  // (GCC 12 warns on assign(0, x))
-                run.lane_values.assign(block_dim.count(), 0);
-                run.body = [&] { kernel(args...); };
-                BlockRun* outer = current_block();
-                current_block() = &run;
-                struct Restore {
-                    BlockRun* outer;
-                    ~Restore() { current_block() = outer; }
-                } restore{outer};
-                for (unsigned tz = 0; tz < block_dim.z; ++tz)
-                    for (unsigned ty = 0; ty < block_dim.y; ++ty)
-                        for (unsigned tx = 0; tx < block_dim.x; ++tx) detail::add_fiber(run, dim3(tx, ty, tz));
+                detail::restart_fibers(run);
                 detail::schedule(run);
             }
 }
