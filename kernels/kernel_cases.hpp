@@ -36,5 +36,34 @@ inline std::vector<PoolCase> pool_cases(bool full_channels) {
     };
 }
 
+/// A convolution case: input (n, h, w, cin), kernel kh x kw -> cout, stride, 'same' or 'valid'.
+struct ConvCase {
+    std::string name;
+    int n, h, w, cin, cout, kh, kw, stride;
+    bool same;
+};
+
+/// The 94 convolutions of InceptionV3 (bench/inception_v3_convs.inc: the benchmarks' list) with their real
+/// channels, kernels, strides and padding; spatial sides are cut to at most `max_side` (0: none) so that
+/// the host executor checks all of them in seconds. Then ragged ones: batch 2, odd sizes, channel counts
+/// that are not multiples of the 64 x 64 x 16 tile.
+inline std::vector<ConvCase> conv_cases(int max_side) {
+    std::vector<ConvCase> out;
+    auto side = [&](int s, int k) { return max_side > 0 && s > max_side ? (max_side < k ? k : max_side) : s; };
+#define Valid false
+#define Same true
+#define PHOTONG_INCEPTION_CONV(index, block, in_h, in_w, cin, cout, kh, kw, stride, padding)                             \
+    out.push_back({std::string("conv2d_") + #index + " (" + block + ")", 1, side(in_h, kh), side(in_w, kw), cin, cout, kh, kw, \
+                   stride, padding});
+#include "../bench/inception_v3_convs.inc"
+#undef PHOTONG_INCEPTION_CONV
+#undef Valid
+#undef Same
+    out.push_back({"ragged 2x9x7x5 -> 67, 3x3/2 same", 2, 9, 7, 5, 67, 3, 3, 2, true});
+    out.push_back({"ragged 1x5x11x130 -> 3, 1x7 same", 1, 5, 11, 130, 3, 1, 7, 1, true});
+    out.push_back({"ragged 2x4x4x17 -> 129, 3x3 valid", 2, 4, 4, 17, 129, 3, 3, 1, false});
+    return out;
+}
+
 }  // namespace kernels
 }  // namespace photong

@@ -8,8 +8,10 @@
 #include <string>
 
 #include <photong/core/rng.hpp>
+#include <photong/nn/conv2d.hpp>
 #include <photong/nn/pooling.hpp>
 
+#include "../kernels/conv2d.cuh"
 #include "../kernels/kernel_cases.hpp"
 #include "../kernels/pooling.cuh"
 #include "test_util.hpp"
@@ -73,4 +75,65 @@ TEST_CASE("kernels/pooling.cuh: every InceptionV3 pool shape and ragged ones, eq
         CHECK(worst <= 1e-6);
         MESSAGE(pc.name << ": max relative difference to the double reference " << worst);
     }
+}
+
+TEST_CASE("kernels/conv2d.cuh: all 94 InceptionV3 convolutions (sides cut to 8) and ragged ones, against nn/conv2d.hpp's reference") {
+    // Tolerance: |got - reference| <= 1e-5 x max |reference| of the layer. The kernel sums K = kh*kw*cin products in
+    // float in k order and the reference in double; K is at most 3*3*448 = 4032 here.
+    double worst_all = 0;
+    std::string worst_name;
+    for (const auto& cc : photong::kernels::conv_cases(8)) {
+        INFO(cc.name);
+        const int in_c = cc.cin + 3, out_c = cc.cout + 5;
+        const photong::Tensor wide = random_map(cc.n, cc.h, cc.w, in_c, 11 + std::uint64_t(cc.cin));
+        photong::Tensor in = photong::Tensor::nhwc(cc.n, cc.h, cc.w, cc.cin);
+        for (int n = 0; n < cc.n; ++n)
+            for (int y = 0; y < cc.h; ++y)
+                for (int x = 0; x < cc.w; ++x)
+                    for (int c = 0; c < cc.cin; ++c) in.view().pixel(n, y, x)[c] = wide.view().pixel(n, y, x)[1 + c];
+        photong::Tensor kernel({cc.kh, cc.kw, cc.cin, cc.cout});
+        photong::Rng rng(5 + std::uint64_t(cc.cout));
+        const double scale = 1.0 / std::sqrt(double(cc.kh * cc.kw * cc.cin));
+        for (std::size_t i = 0; i < kernel.size(); ++i) kernel[i] = float((rng.uniform() * 2 - 1) * scale);
+        std::vector<float> bias(std::size_t(cc.cout));
+        for (auto& b : bias) b = float(rng.uniform() - 0.5);
+        photong::Conv2DParams p;
+        p.kernel_h = cc.kh, p.kernel_w = cc.kw, p.stride_h = p.stride_w = cc.stride;
+        p.padding = cc.same ? photong::Padding::Same : photong::Padding::Valid;
+        p.relu = true;
+        const photong::Tensor reference = photong::conv2d_reference(in, kernel, bias, p);
+        const photong::WindowAxis ay = photong::window_axis(cc.h, cc.kh, cc.stride, p.padding), ax = photong::window_axis(cc.w, cc.kw, cc.stride, p.padding);
+
+        photong::Tensor out = photong::Tensor::nhwc(cc.n, ay.out, ax.out, out_c);
+        for (std::size_t i = 0; i < out.size(); ++i) out[i] = std::numeric_limits<float>::quiet_NaN();
+        photong::kernels::ConvArgs a;
+        a.in = wide.data() + 1, a.in_stride = in_c, a.n = cc.n, a.h = cc.h, a.w = cc.w, a.cin = cc.cin;
+        a.weight = kernel.data(), a.bias = bias.data(), a.relu = 1;
+        a.out = out.data() + 4, a.out_stride = out_c, a.oh = ay.out, a.ow = ax.out, a.cout = cc.cout;
+        a.kh = cc.kh, a.kw = cc.kw, a.sh = a.sw = cc.stride, a.pad_y = ay.pad, a.pad_x = ax.pad;
+        photong::simt::launch(photong::kernels::conv_grid(a), dim3(photong::kernels::kConvThreads), 0, photong::kernels::conv2d_implicit_gemm, a);
+
+        double ref_max = 0, err = 0;
+        long untouched = 0, nan = 0;
+        for (int n = 0; n < cc.n; ++n)
+            for (int y = 0; y < ay.out; ++y)
+                for (int x = 0; x < ax.out; ++x)
+                    for (int c = 0; c < out_c; ++c) {
+                        const float got = out.view().pixel(n, y, x)[c];
+                        if (c < 4 || c >= 4 + cc.cout) {
+                            untouched += !std::isnan(got);
+                            continue;
+                        }
+                        const float ref = reference.view().pixel(n, y, x)[c - 4];
+                        nan += std::isnan(got);
+                        ref_max = std::max(ref_max, double(std::fabs(ref)));
+                        err = std::max(err, double(std::fabs(got - ref)));
+                    }
+        CHECK(nan == 0);
+        CHECK(untouched == 0);
+        const double rel = err / std::max(ref_max, 1e-30);
+        CHECK(rel <= 1e-5);
+        if (rel > worst_all) worst_all = rel, worst_name = cc.name;
+    }
+    MESSAGE("conv2d: worst |got - reference| / max |reference| over all cases " << worst_all << " (" << worst_name << ")");
 }
