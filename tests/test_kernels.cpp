@@ -3,16 +3,19 @@
 // (NaN) before each run, so a value a kernel forgets to write shows; the tolerance is stated per kernel.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 
 #include <photong/core/rng.hpp>
 #include <photong/nn/conv2d.hpp>
+#include <photong/nn/lstm.hpp>
 #include <photong/nn/pooling.hpp>
 
 #include "../kernels/conv2d.cuh"
 #include "../kernels/kernel_cases.hpp"
+#include "../kernels/lstm_cell.cuh"
 #include "../kernels/pooling.cuh"
 #include "test_util.hpp"
 
@@ -136,4 +139,48 @@ TEST_CASE("kernels/conv2d.cuh: all 94 InceptionV3 convolutions (sides cut to 8) 
         if (rel > worst_all) worst_all = rel, worst_name = cc.name;
     }
     MESSAGE("conv2d: worst |got - reference| / max |reference| over all cases " << worst_all << " (" << worst_name << ")");
+}
+
+namespace {
+
+/// out (rows, n) = in (rows, k) . w (k, n) [+ bias], through kernels/conv2d.cuh as a 1x1 convolution (the host
+/// stand-in for the device's cuBLAS GEMM).
+void gemm_through_conv(const float* in, int rows, int k, const float* w, int n, const float* bias, float* out) {
+    photong::kernels::ConvArgs a;
+    a.in = in, a.n = 1, a.h = 1, a.w = rows, a.cin = k, a.in_stride = k;
+    a.weight = w, a.bias = bias, a.out = out, a.oh = 1, a.ow = rows, a.cout = n, a.out_stride = n;
+    photong::simt::launch(photong::kernels::conv_grid(a), dim3(photong::kernels::kConvThreads), 0, photong::kernels::conv2d_implicit_gemm, a);
+}
+
+}  // namespace
+
+TEST_CASE("kernels/lstm_cell.cuh: 4 steps of an LSTM (GEMMs through conv2d.cuh, the fused cell) against lstm_step_reference") {
+    // Tolerance: 1e-5 absolute on h and c (both O(1)); the kernel works in float, the reference in double.
+    struct Case { int batch, input, units; };
+    for (const Case cs : {Case{1, 90, 256}, Case{3, 37, 128}, Case{2, 160, 512}}) {
+        INFO("batch " << cs.batch << ", input " << cs.input << ", units " << cs.units);
+        const int u = cs.units, in = cs.input, B = cs.batch;
+        photong::Tensor kernel({in + u, 4 * u}), bias({4 * u});
+        photong::Rng rng(3 + std::uint64_t(u));
+        for (std::size_t i = 0; i < kernel.size(); ++i) kernel[i] = float((rng.uniform() * 2 - 1) / std::sqrt(double(in + u)));
+        for (std::size_t i = 0; i < bias.size(); ++i) bias[i] = float(rng.uniform() - 0.5);
+        std::vector<float> c_ref(std::size_t(B * u), 0.0f), h_ref(c_ref), c(c_ref), h(c_ref);
+        std::vector<float> gx(std::size_t(B * 4 * u)), gh(gx);
+        double worst = 0;
+        for (int step = 0; step < 4; ++step) {
+            std::vector<float> x(std::size_t(B * in));
+            for (auto& v : x) v = float(rng.uniform() * 2 - 1);
+            photong::lstm_step_reference(kernel, bias, in, 1.0f, x.data(), B, c_ref.data(), h_ref.data());
+            std::fill(gx.begin(), gx.end(), std::nanf("")), std::fill(gh.begin(), gh.end(), std::nanf(""));
+            gemm_through_conv(x.data(), B, in, kernel.data(), 4 * u, bias.data(), gx.data());                  // x . W_x + b
+            gemm_through_conv(h.data(), B, u, kernel.data() + std::size_t(in) * 4 * u, 4 * u, nullptr, gh.data());  // h . W_h
+            photong::kernels::LstmCellArgs a;
+            a.gates_x = gx.data(), a.gates_h = gh.data(), a.c = c.data(), a.h = h.data(), a.batch = B, a.units = u;
+            photong::simt::launch(dim3(photong::kernels::lstm_cell_blocks(a)), dim3(photong::kernels::kLstmThreads), 0, photong::kernels::lstm_cell_fused, a);
+            for (std::size_t i = 0; i < h.size(); ++i)
+                worst = std::max({worst, double(std::fabs(h[i] - h_ref[i])), double(std::fabs(c[i] - c_ref[i]))});
+        }
+        CHECK(worst <= 1e-5);
+        MESSAGE("lstm batch " << B << " input " << in << " units " << u << ": worst |h, c - reference| over 4 steps " << worst);
+    }
 }
