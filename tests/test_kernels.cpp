@@ -9,6 +9,8 @@
 #include <string>
 
 #include <photong/core/rng.hpp>
+#include <photong/image/decode.hpp>
+#include <photong/image/preprocess.hpp>
 #include <photong/nn/conv2d.hpp>
 #include <photong/nn/lstm.hpp>
 #include <photong/nn/pooling.hpp>
@@ -16,6 +18,7 @@
 #include "../kernels/conv2d.cuh"
 #include "../kernels/kernel_cases.hpp"
 #include "../kernels/lstm_cell.cuh"
+#include "../kernels/preprocess.cuh"
 #include "../kernels/pooling.cuh"
 #include "test_util.hpp"
 
@@ -183,4 +186,32 @@ TEST_CASE("kernels/lstm_cell.cuh: 4 steps of an LSTM (GEMMs through conv2d.cuh, 
         CHECK(worst <= 1e-5);
         MESSAGE("lstm batch " << B << " input " << in << " units " << u << ": worst |h, c - reference| over 4 steps " << worst);
     }
+}
+
+TEST_CASE("kernels/preprocess.cuh: resize and scaling of real photos, both conventions, against Preprocessing::apply") {
+    // Tolerance: 1e-6 absolute on values in [-1, 1] (the same float arithmetic; the compilers may contract
+    // a*b+c into FMA differently in the two code paths).
+    const std::string dir = "/usr/lib/python3/dist-packages/skimage/data/";
+    if (!photong_test::file_exists(dir + "chelsea.png")) return;
+    double worst = 0;
+    for (const std::string name : {"chelsea.png", "coffee.png", "rocket.jpg"})
+        for (const photong::Preprocessing pre : {photong::Preprocessing::keras_inception(299), photong::Preprocessing::nsfwjs(299),
+                                                 photong::Preprocessing::nsfwjs(37), photong::Preprocessing::keras_inception(1)}) {
+            const photong::Image img = photong::load_image(dir + name);
+            INFO(name << " size " << pre.size << " align " << (pre.resize == photong::ResizeMode::AlignCorners));
+            const photong::Tensor want = pre.apply(img);
+            std::vector<float> out(std::size_t(pre.size) * pre.size * 3, std::nanf(""));
+            photong::kernels::PreprocessArgs a;
+            a.rgb = img.rgb.data(), a.h = img.height, a.w = img.width, a.out = out.data(), a.size = pre.size;
+            a.align_corners = pre.resize == photong::ResizeMode::AlignCorners, a.divisor = pre.divisor, a.offset = pre.offset;
+            a.scale_before_resize = pre.scale_before_resize;
+            photong::simt::launch(dim3(photong::kernels::preprocess_blocks(a)), dim3(photong::kernels::kPreprocessThreads), 0,
+                                  photong::kernels::preprocess_rgb, a);
+            REQUIRE(want.size() == out.size());
+            double err = 0;
+            for (std::size_t i = 0; i < out.size(); ++i) err = std::max(err, std::isnan(out[i]) ? 1e9 : double(std::fabs(out[i] - want[i])));
+            CHECK(err <= 1e-6);
+            worst = std::max(worst, err);
+        }
+    MESSAGE("preprocess: worst |got - Preprocessing::apply| " << worst);
 }
