@@ -34,6 +34,7 @@ inline dim3 conv_grid(const ConvArgs& a) {
     return dim3(unsigned((m + kConvTileM - 1) / kConvTileM), unsigned((a.cout + kConvTileN - 1) / kConvTileN));
 }
 
+#ifndef PHOTONG_KERNEL_ARGS_ONLY  // kernels/cuda/launch.hpp wants the arguments, not the kernel
 __global__ void conv2d_implicit_gemm(ConvArgs a) {
     __shared__ float tile_a[kConvTileK][kConvTileM];  // A^T: k x m
     __shared__ float tile_b[kConvTileK][kConvTileN];
@@ -79,6 +80,7 @@ __global__ void conv2d_implicit_gemm(ConvArgs a) {
         }
     }
 }
+#endif
 
 }  // namespace kernels
 }  // namespace photong

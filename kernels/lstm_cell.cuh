@@ -27,6 +27,7 @@ inline unsigned lstm_cell_blocks(const LstmCellArgs& a) { return unsigned(((long
 
 __device__ __forceinline__ float sigmoid_f(float v) { return 1.0f / (1.0f + expf(-v)); }
 
+#ifndef PHOTONG_KERNEL_ARGS_ONLY  // kernels/cuda/launch.hpp wants the arguments, not the kernel
 __global__ void lstm_cell_fused(LstmCellArgs a) {
     const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (t >= (long long)a.batch * a.units) return;
@@ -40,6 +41,7 @@ __global__ void lstm_cell_fused(LstmCellArgs a) {
     a.c[t] = c;
     a.h[t] = sigmoid_f(go) * tanhf(c);
 }
+#endif
 
 }  // namespace kernels
 }  // namespace photong

@@ -30,6 +30,7 @@ constexpr unsigned kPoolThreads = 256;
 inline long long pool_outputs(const PoolArgs& a) { return (long long)a.n * a.oh * a.ow * a.c; }
 inline unsigned pool_blocks(const PoolArgs& a) { return unsigned((pool_outputs(a) + kPoolThreads - 1) / kPoolThreads); }
 
+#ifndef PHOTONG_KERNEL_ARGS_ONLY  // kernels/cuda/launch.hpp wants the arguments, not the kernel
 __global__ void pool2d_nhwc(PoolArgs a) {
     const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= (long long)a.n * a.oh * a.ow * a.c) return;
@@ -51,6 +52,7 @@ __global__ void pool2d_nhwc(PoolArgs a) {
     if (a.average) acc /= float((yb - ya) * (xb - xa));
     a.out[((long long)(n * a.oh + oy) * a.ow + ox) * a.out_stride + c] = acc;
 }
+#endif
 
 }  // namespace kernels
 }  // namespace photong

@@ -40,6 +40,7 @@ __device__ __forceinline__ void resize_tap(int d, int in, int out, int align, in
     frac = src - fl;
 }
 
+#ifndef PHOTONG_KERNEL_ARGS_ONLY  // kernels/cuda/launch.hpp wants the arguments, not the kernel
 __global__ void preprocess_rgb(PreprocessArgs a) {
     const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (t >= (long long)a.size * a.size * 3) return;
@@ -62,6 +63,7 @@ __global__ void preprocess_rgb(PreprocessArgs a) {
     }
     a.out[t] = a.scale_before_resize ? v : v / a.divisor + a.offset;
 }
+#endif
 
 }  // namespace kernels
 }  // namespace photong

@@ -18,6 +18,12 @@
 
 #define PHOTONG_DYNAMIC_SHARED(type, name) extern __shared__ type name[]
 
+#elif defined(PHOTONG_KERNEL_ARGS_ONLY)
+
+// Host C++ beside the CUDA runtime (kernels/cuda/launch.hpp): only the kernels' argument structs and
+// launch shapes are wanted, and cuda_runtime.h supplies dim3 and the qualifiers.
+#include <cuda_runtime.h>
+
 #else
 
 #include <algorithm>
