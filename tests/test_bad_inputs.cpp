@@ -497,7 +497,7 @@ TEST_CASE("hostile-looking but valid images decode to their defined result (Pill
     CHECK(px(gif, 3, 3, 2) == 255);
 }
 
-TEST_CASE("PNG: empty IDAT chunks (valid, length 0) change nothing; fuzz_image's null-pointer copy in stb") {
+TEST_CASE("PNG: empty IDAT chunks (valid, length 0) change nothing - fuzz_image's null-pointer copy in stb") {
     photong::Image want;
     want.width = 8, want.height = 4;
     want.rgb.assign(8 * 4 * 3, 0);
@@ -643,7 +643,7 @@ TEST_CASE("reusing a seed is defined: the same seed gives the same events, anoth
     CHECK(events(42) != events(43));
 }
 
-TEST_CASE("failed writes leave no file and no temporary behind; a failed overwrite keeps the old file") {
+TEST_CASE("failed writes leave no file and no temporary behind - a failed overwrite keeps the old file") {
     namespace fs = std::filesystem;
     const std::string dir = photong_test::temp_path("bad_writes");
     fs::remove_all(dir);

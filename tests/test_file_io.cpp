@@ -178,7 +178,7 @@ TEST_CASE("file_io: a directory, a missing folder or a dangling link is refused 
     CHECK(has(e, "no output file name"));
 }
 
-TEST_CASE("file_io: SIGTERM and SIGINT during a write remove the temporary; the process still dies of the signal") {
+TEST_CASE("file_io: SIGTERM and SIGINT during a write remove the temporary - the process still dies of the signal") {
     for (int sig : {SIGTERM, SIGINT}) {
         const std::string dir = fresh_folder("signal" + std::to_string(sig));
         const pid_t pid = ::fork();

@@ -33,7 +33,7 @@ photong::Tensor random_map(int n, int h, int w, int c, std::uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("kernels/pooling.cuh: every InceptionV3 pool shape and ragged ones, equal to nn/pooling.hpp bit for bit; a slice in, a channel offset out") {
+TEST_CASE("kernels/pooling.cuh: every InceptionV3 pool shape and ragged ones, equal to nn/pooling.hpp bit for bit - a slice in, a channel offset out") {
     // Tolerance: 0. The kernel accumulates in float in the CPU fast path's order (max is exact anyway), so
     // both give the same bits; the double-accumulating reference is within 1 ulp-ish (checked at 1e-6).
     for (const auto& pc : photong::kernels::pool_cases(false)) {

@@ -190,7 +190,7 @@ TEST_CASE("midi: tick_to_seconds follows the tempo map") {
     CHECK(photong::tick_to_seconds(none, 96 * 3) == doctest::Approx(1.5));  // default 120 bpm
 }
 
-TEST_CASE("midi: TempoMap: of several tempo events at one tick the last holds; unsorted events are put in tick order") {
+TEST_CASE("midi: TempoMap: of several tempo events at one tick the last holds - unsorted events are put in tick order") {
     MidiFile f;
     f.ticks_per_quarter = 100;
     f.tracks.resize(1);

@@ -43,7 +43,7 @@ TEST_CASE("piano roll: size from whole bars and the padded pitch range") {
     CHECK(pixel(img, 16 * 4, 0) == std::array<int, 3>{110, 110, 110});  // bar line at step 16
 }
 
-TEST_CASE("piano roll: nothing to draw gives one empty bar over an octave; bad notes and sizes are refused") {
+TEST_CASE("piano roll: nothing to draw gives one empty bar over an octave - bad notes and sizes are refused") {
     const photong::Image empty = photong::piano_roll({}, {}, 16);
     CHECK(empty.width == 64);
     CHECK(empty.height == 16 * 6);  // 58..73 (60..71 padded by two)
@@ -53,7 +53,7 @@ TEST_CASE("piano roll: nothing to draw gives one empty bar over an octave; bad n
     CHECK_THROWS_WITH_AS(photong::piano_roll({note(60, 0, 1LL << 40)}, {}, 16), doctest::Contains("too large"), photong::Error);
 }
 
-TEST_CASE("PNG: what stb_image decodes is what was drawn; a failed write leaves nothing") {
+TEST_CASE("PNG: what stb_image decodes is what was drawn - a failed write leaves nothing") {
     const photong::Image img = photong::piano_roll({note(64, 2, 9)}, {note(40, 0, 16)}, 16);
     const std::string path = std::string(PHOTONG_TEST_TMP_DIR) + "/roll_test.png";
     std::remove(path.c_str());

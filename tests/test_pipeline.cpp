@@ -344,7 +344,7 @@ TEST_CASE("pipeline - bad input (missing files or swapped kinds or latent size m
     CHECK_THROWS_AS(pipeline().generate(weights().melody, GenerateOptions{}), photong::Error);  // not an image
 }
 
-TEST_CASE("pipeline - the melody file's sampling_temperature is the default temperature; an option overrides it") {
+TEST_CASE("pipeline - the melody file's sampling_temperature is the default temperature - an option overrides it") {
     if (!have_inputs()) return;
     CHECK(pipeline().default_temperature() == doctest::Approx(photong::kPhotongTemperature));
     const GenerateResult plain = pipeline().generate(chelsea(), GenerateOptions{});
@@ -380,7 +380,7 @@ TEST_CASE("pipeline - the melody file's sampling_temperature is the default temp
     }
 }
 
-TEST_CASE("pipeline - the melody file's top-k, top-p and song form are the defaults; options override each") {
+TEST_CASE("pipeline - the melody file's top-k, top-p and song form are the defaults - options override each") {
     if (!have_inputs()) return;
     CHECK(pipeline().default_sampling().top_k == 0);
     CHECK(pipeline().default_sampling().top_p == 1.0f);
