@@ -31,6 +31,15 @@ photong::Tensor random_map(int n, int h, int w, int c, std::uint64_t seed) {
     return t;
 }
 
+/// The values of a (possibly channel-sliced) view as a dense tensor: what the CPU references take.
+photong::Tensor dense_copy(const photong::FeatureView& v) {
+    photong::Tensor t = photong::Tensor::nhwc(v.n, v.h, v.w, v.c);
+    for (int n = 0; n < v.n; ++n)
+        for (int y = 0; y < v.h; ++y)
+            for (int x = 0; x < v.w; ++x) std::copy_n(v.pixel(n, y, x), v.c, t.view().pixel(n, y, x));
+    return t;
+}
+
 }  // namespace
 
 TEST_CASE("kernels/pooling.cuh: every InceptionV3 pool shape and ragged ones, equal to nn/pooling.hpp bit for bit - a slice in, a channel offset out") {
@@ -41,11 +50,7 @@ TEST_CASE("kernels/pooling.cuh: every InceptionV3 pool shape and ragged ones, eq
         // The input is a channel slice [3, 3 + c) of a wider map, the output goes to channel offset 2 of a wider one.
         const int in_c = pc.c + 5, out_c = pc.c + 4;
         const photong::Tensor wide = random_map(pc.n, pc.h, pc.w, in_c, 7 + std::uint64_t(pc.c));
-        photong::Tensor in = photong::Tensor::nhwc(pc.n, pc.h, pc.w, pc.c);
-        for (int n = 0; n < pc.n; ++n)
-            for (int y = 0; y < pc.h; ++y)
-                for (int x = 0; x < pc.w; ++x)
-                    for (int c = 0; c < pc.c; ++c) in.view().pixel(n, y, x)[c] = wide.view().pixel(n, y, x)[3 + c];
+        const photong::Tensor in = dense_copy(wide.view().channels(3, pc.c));
         photong::Pool2DParams p;
         p.kind = pc.average ? photong::PoolKind::Average : photong::PoolKind::Max;
         p.pool_h = p.pool_w = pc.k, p.stride_h = p.stride_w = pc.stride;
@@ -92,11 +97,7 @@ TEST_CASE("kernels/conv2d.cuh: all 94 InceptionV3 convolutions (sides cut to 8) 
         INFO(cc.name);
         const int in_c = cc.cin + 3, out_c = cc.cout + 5;
         const photong::Tensor wide = random_map(cc.n, cc.h, cc.w, in_c, 11 + std::uint64_t(cc.cin));
-        photong::Tensor in = photong::Tensor::nhwc(cc.n, cc.h, cc.w, cc.cin);
-        for (int n = 0; n < cc.n; ++n)
-            for (int y = 0; y < cc.h; ++y)
-                for (int x = 0; x < cc.w; ++x)
-                    for (int c = 0; c < cc.cin; ++c) in.view().pixel(n, y, x)[c] = wide.view().pixel(n, y, x)[1 + c];
+        const photong::Tensor in = dense_copy(wide.view().channels(1, cc.cin));
         photong::Tensor kernel({cc.kh, cc.kw, cc.cin, cc.cout});
         photong::Rng rng(5 + std::uint64_t(cc.cout));
         const double scale = 1.0 / std::sqrt(double(cc.kh * cc.kw * cc.cin));

@@ -16,11 +16,10 @@ Exit 0 when all hold.
 """
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_checks import check, finish, run  # noqa: E402
+from cli_checks import check, finish, random_weights_dir, run  # noqa: E402
 
 CHELSEA = "/usr/lib/python3/dist-packages/skimage/data/chelsea.png"
 COFFEE = "/usr/lib/python3/dist-packages/skimage/data/coffee.png"
@@ -36,12 +35,7 @@ def main(argv):
         return 0
     photong, photong_melody, photong_embed, photong_features = (
         os.path.join(bindir, n) for n in ("photong", "photong-melody", "photong-embed", "photong-features"))
-    shutil.rmtree(work, ignore_errors=True)
-    wdir = os.path.join(work, "weights")
-    os.makedirs(wdir)
-    r = subprocess.run([make_weights, wdir], capture_output=True, text=True)
-    check(r.returncode == 0, "make_random_pipeline_weights failed: " + r.stderr)
-    os.symlink(inception, os.path.join(wdir, "inception_v3.safetensors"))
+    wdir = random_weights_dir(make_weights, inception, work)
     os.chdir(work)
 
     # A checksum that does not match: refused by name before any work; --no-verify-weights runs.

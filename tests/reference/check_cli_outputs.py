@@ -29,7 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_checks import check, finish, run  # noqa: E402
+from cli_checks import check, finish, random_weights_dir, run  # noqa: E402
 
 CHELSEA = "/usr/lib/python3/dist-packages/skimage/data/chelsea.png"
 
@@ -51,12 +51,7 @@ def main(argv):
         print("skipped: needs %s and %s" % (CHELSEA, inception))
         return 0
     photong, photong_melody, photong_embed = (os.path.join(bindir, n) for n in ("photong", "photong-melody", "photong-embed"))
-    shutil.rmtree(work, ignore_errors=True)
-    wdir = os.path.join(work, "weights")
-    os.makedirs(wdir)
-    r = subprocess.run([make_weights, wdir], capture_output=True, text=True)
-    check(r.returncode == 0, "make_random_pipeline_weights failed: " + r.stderr)
-    os.symlink(os.path.abspath(inception), os.path.join(wdir, "inception_v3.safetensors"))
+    wdir = random_weights_dir(make_weights, inception, work)
     os.chdir(work)
     shutil.copy(CHELSEA, "img.png")
     original = open("img.png", "rb").read()

@@ -29,7 +29,7 @@ import mido
 
 CHELSEA = "/usr/lib/python3/dist-packages/skimage/data/chelsea.png"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_checks import check, failures, run  # noqa: E402,F401
+from cli_checks import check, failures, random_weights_dir, run  # noqa: E402,F401
 
 
 def tempo_bpm(path):
@@ -49,12 +49,7 @@ def main(argv):
     if not os.path.exists(inception):
         print("skipped: %s is missing (weights/fetch_default_weights.sh)" % inception)
         return 0
-    shutil.rmtree(work, ignore_errors=True)
-    wdir = os.path.join(work, "weights")
-    os.makedirs(wdir)
-    r = subprocess.run([make_weights, wdir], capture_output=True, text=True)
-    check(r.returncode == 0, "make_random_pipeline_weights failed: " + r.stderr)
-    os.symlink(os.path.abspath(inception), os.path.join(wdir, "inception_v3.safetensors"))
+    wdir = random_weights_dir(make_weights, inception, work)
 
     # A plain run.
     out = os.path.join(work, "cat.mid")
