@@ -1,5 +1,5 @@
 // kernels/conv2d.cuh — 2-D convolution as an implicit GEMM on NHWC maps, with the folded
-// BatchNormalization bias and the ReLU in the epilogue, written straight into the output's channel
+// BatchNormalization bias and the ReLU (or tanh) in the epilogue, written straight into the output's channel
 // offset of a concatenated map. The CPU reference is include/photong/nn/conv2d.hpp.
 //
 // GEMM view: M = n·oh·ow output pixels, N = cout, K = kh·kw·cin. A[m, k] is the input value under
@@ -10,6 +10,8 @@
 // coalesce. Ragged edges (M, N or K not multiples of the tile) are bounds-checked. Accumulation is
 // float in k order; the CPU path sums in another order, so results agree to float rounding, not bits.
 #pragma once
+
+#include <cmath>
 
 #include "simt/portability.cuh"
 
@@ -24,8 +26,11 @@ struct ConvArgs {
     int n = 0, h = 0, w = 0, cin = 0, in_stride = 0;
     int oh = 0, ow = 0, cout = 0, out_stride = 0;
     int kh = 1, kw = 1, sh = 1, sw = 1, pad_y = 0, pad_x = 0;
-    int relu = 0;
+    int act = 0;                    ///< epilogue activation: kActLinear, kActRelu or kActTanh
 };
+
+/// The epilogue activations (InceptionV3 uses ReLU; the decoders' initial-state layers tanh).
+constexpr int kActLinear = 0, kActRelu = 1, kActTanh = 2;
 
 constexpr int kConvTileM = 64, kConvTileN = 64, kConvTileK = 16;
 constexpr unsigned kConvThreads = 256;
@@ -75,7 +80,8 @@ __global__ void conv2d_implicit_gemm(ConvArgs a) {
             const int col = n0 + tn * 4 + j;
             if (col >= N) continue;
             float v = acc[i][j] + (a.bias ? a.bias[col] : 0.0f);
-            if (a.relu && v < 0.0f) v = 0.0f;
+            if (a.act == kActRelu && v < 0.0f) v = 0.0f;
+            if (a.act == kActTanh) v = tanhf(v);
             a.out[(long long)m * a.out_stride + col] = v;
         }
     }

@@ -115,7 +115,7 @@ TEST_CASE("kernels/conv2d.cuh: all 94 InceptionV3 convolutions (sides cut to 8) 
         for (std::size_t i = 0; i < out.size(); ++i) out[i] = std::numeric_limits<float>::quiet_NaN();
         photong::kernels::ConvArgs a;
         a.in = wide.data() + 1, a.in_stride = in_c, a.n = cc.n, a.h = cc.h, a.w = cc.w, a.cin = cc.cin;
-        a.weight = kernel.data(), a.bias = bias.data(), a.relu = 1;
+        a.weight = kernel.data(), a.bias = bias.data(), a.act = photong::kernels::kActRelu;
         a.out = out.data() + 4, a.out_stride = out_c, a.oh = ay.out, a.ow = ax.out, a.cout = cc.cout;
         a.kh = cc.kh, a.kw = cc.kw, a.sh = a.sw = cc.stride, a.pad_y = ay.pad, a.pad_x = ax.pad;
         photong::simt::launch(photong::kernels::conv_grid(a), dim3(photong::kernels::kConvThreads), 0, photong::kernels::conv2d_implicit_gemm, a);

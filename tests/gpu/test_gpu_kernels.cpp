@@ -76,7 +76,7 @@ TEST_CASE("gpu: all 94 InceptionV3 convolutions at full size against nn/conv2d.h
         DeviceBuffer<float> d_in(vi), d_k(kernel.values()), d_b(bias), d_out(std::vector<float>(want.size(), std::nanf("")));
         photong::kernels::ConvArgs a;
         a.in = d_in.data(), a.in_stride = cc.cin, a.n = cc.n, a.h = cc.h, a.w = cc.w, a.cin = cc.cin;
-        a.weight = d_k.data(), a.bias = d_b.data(), a.relu = 1;
+        a.weight = d_k.data(), a.bias = d_b.data(), a.act = photong::kernels::kActRelu;
         a.out = d_out.data(), a.out_stride = cc.cout, a.oh = ay.out, a.ow = ax.out, a.cout = cc.cout;
         a.kh = cc.kh, a.kw = cc.kw, a.sh = a.sw = cc.stride, a.pad_y = ay.pad, a.pad_x = ax.pad;
         check(photong::kernels::launch_conv2d(a, nullptr), "launch_conv2d");
