@@ -67,3 +67,18 @@ TEST_CASE("kernel backend: the whole InceptionV3 (shipped weights, a 75x75 photo
     const photong::Tensor again = gpu_model.features(input);
     CHECK(std::equal(again.data(), again.data() + again.size(), got_out.data()));
 }
+
+TEST_CASE("kernel backend: a photo at full size, resized and scaled on the device (preprocess.cuh), through all of InceptionV3 against the CPU pipeline") {
+    const std::string photo = "/usr/lib/python3/dist-packages/skimage/data/coffee.png";
+    if (!photong_test::file_exists(photo)) return;
+    const photong::SafetensorsFile file(photong_test::source("weights/inception_v3.safetensors"));
+    const photong::InceptionV3 cpu(file);
+    photong::kernels::HostExecutor exec;
+    photong::kernels::KernelInceptionV3<photong::kernels::HostExecutor> gpu_model(file, exec);
+    const photong::Image image = photong::load_image(photo);
+    const photong::Tensor want = cpu.features(image), got = gpu_model.features(image);
+    REQUIRE(got.shape() == std::vector<std::int64_t>{1, 8, 8, 2048});
+    const double e = scaled_error(got, want);
+    CHECK(e <= 1e-5);
+    MESSAGE("InceptionV3 at 299x299 from the picture's bytes: max |kernel - cpu| / max |cpu| = " << e);
+}
