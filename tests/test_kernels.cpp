@@ -158,34 +158,62 @@ void gemm_through_conv(const float* in, int rows, int k, const float* w, int n, 
 
 }  // namespace
 
-TEST_CASE("kernels/lstm_cell.cuh: 4 steps of an LSTM (GEMMs through conv2d.cuh, the fused cell) against lstm_step_reference") {
+TEST_CASE("kernels/lstm_cell.cuh: 6 steps of an LSTM (GEMMs through conv2d.cuh, the fused cell) against lstm_step_reference") {
     // Tolerance: 1e-5 absolute on h and c (both O(1)); the kernel works in float, the reference in double.
+    // Even steps: dense input, x.W_x + b from one GEMM. Odd steps: the decoder's way, input [one-hot | dense],
+    // the one-hot row gathered from the kernel table in the cell, the bias added there, and c, h living
+    // inside a wider state row (stride 2u + 3), as MusicVAE's c0 h0 c1 h1 layout needs.
     struct Case { int batch, input, units; };
     for (const Case cs : {Case{1, 90, 256}, Case{3, 37, 128}, Case{2, 160, 512}}) {
         INFO("batch " << cs.batch << ", input " << cs.input << ", units " << cs.units);
-        const int u = cs.units, in = cs.input, B = cs.batch;
+        const int u = cs.units, in = cs.input, B = cs.batch, hot_width = 10, stride = 2 * u + 3;
         photong::Tensor kernel({in + u, 4 * u}), bias({4 * u});
         photong::Rng rng(3 + std::uint64_t(u));
         for (std::size_t i = 0; i < kernel.size(); ++i) kernel[i] = float((rng.uniform() * 2 - 1) / std::sqrt(double(in + u)));
         for (std::size_t i = 0; i < bias.size(); ++i) bias[i] = float(rng.uniform() - 0.5);
-        std::vector<float> c_ref(std::size_t(B * u), 0.0f), h_ref(c_ref), c(c_ref), h(c_ref);
+        std::vector<float> c_ref(std::size_t(B * u), 0.0f), h_ref(c_ref), state(std::size_t(B * stride), 0.0f);
         std::vector<float> gx(std::size_t(B * 4 * u)), gh(gx);
+        std::vector<int> hot(static_cast<std::size_t>(B));
         double worst = 0;
-        for (int step = 0; step < 4; ++step) {
+        for (int step = 0; step < 6; ++step) {
+            const bool one_hot = step % 2 == 1;
             std::vector<float> x(std::size_t(B * in));
             for (auto& v : x) v = float(rng.uniform() * 2 - 1);
+            if (one_hot)
+                for (int b = 0; b < B; ++b) {
+                    hot[std::size_t(b)] = b == 0 ? -1 : int(rng.below(hot_width));  // -1: an all-zero one-hot part
+                    std::fill_n(x.data() + b * in, hot_width, 0.0f);
+                    if (hot[std::size_t(b)] >= 0) x[std::size_t(b * in + hot[std::size_t(b)])] = 1.0f;
+                }
             photong::lstm_step_reference(kernel, bias, in, 1.0f, x.data(), B, c_ref.data(), h_ref.data());
+            std::vector<float> h(std::size_t(B * u));
+            for (int b = 0; b < B; ++b) std::copy_n(state.data() + b * stride + 1 + u, u, h.data() + b * u);
             std::fill(gx.begin(), gx.end(), std::nanf("")), std::fill(gh.begin(), gh.end(), std::nanf(""));
-            gemm_through_conv(x.data(), B, in, kernel.data(), 4 * u, bias.data(), gx.data());                  // x . W_x + b
-            gemm_through_conv(h.data(), B, u, kernel.data() + std::size_t(in) * 4 * u, 4 * u, nullptr, gh.data());  // h . W_h
             photong::kernels::LstmCellArgs a;
-            a.gates_x = gx.data(), a.gates_h = gh.data(), a.c = c.data(), a.h = h.data(), a.batch = B, a.units = u;
+            if (one_hot) {
+                std::vector<float> dense(std::size_t(B * (in - hot_width)));
+                for (int b = 0; b < B; ++b) std::copy_n(x.data() + b * in + hot_width, in - hot_width, dense.data() + b * (in - hot_width));
+                gemm_through_conv(dense.data(), B, in - hot_width, kernel.data() + std::size_t(hot_width) * 4 * u, 4 * u, nullptr, gx.data());
+                a.bias = bias.data(), a.table = kernel.data(), a.row_index = hot.data();
+            } else {
+                gemm_through_conv(x.data(), B, in, kernel.data(), 4 * u, bias.data(), gx.data());  // x . W_x + b
+            }
+            gemm_through_conv(h.data(), B, u, kernel.data() + std::size_t(in) * 4 * u, 4 * u, nullptr, gh.data());  // h . W_h
+            a.gates_x = gx.data(), a.gates_h = gh.data(), a.batch = B, a.units = u;
+            a.c = state.data() + 1, a.h = state.data() + 1 + u, a.state_stride = stride;
             photong::simt::launch(dim3(photong::kernels::lstm_cell_blocks(a)), dim3(photong::kernels::kLstmThreads), 0, photong::kernels::lstm_cell_fused, a);
-            for (std::size_t i = 0; i < h.size(); ++i)
-                worst = std::max({worst, double(std::fabs(h[i] - h_ref[i])), double(std::fabs(c[i] - c_ref[i]))});
+            for (int b = 0; b < B; ++b)
+                for (int k = 0; k < u; ++k) {
+                    const std::size_t r = std::size_t(b * u + k), s = std::size_t(b * stride + 1 + k);
+                    worst = std::max({worst, double(std::fabs(state[s + std::size_t(u)] - h_ref[r])), double(std::fabs(state[s] - c_ref[r]))});
+                }
+            for (int b = 0; b < B; ++b) {  // the state row's other floats untouched
+                CHECK(state[std::size_t(b * stride)] == 0.0f);
+                CHECK(state[std::size_t(b * stride + 1 + 2 * u)] == 0.0f);
+            }
         }
         CHECK(worst <= 1e-5);
-        MESSAGE("lstm batch " << B << " input " << in << " units " << u << ": worst |h, c - reference| over 4 steps " << worst);
+        MESSAGE("lstm batch " << B << " input " << in << " units " << u << ": worst |h, c - reference| over 6 steps " << worst);
     }
 }
 

@@ -7,6 +7,7 @@
 // arithmetic and exactly-representable float scaling.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 
@@ -21,6 +22,14 @@ public:
     void reseed(std::uint64_t seed) {
         std::uint64_t x = seed;
         for (auto& s : state_) s = splitmix64(x);
+    }
+
+    /// The generator's four state words: the stream can continue elsewhere (a device kernel draws the
+    /// decoders' uniforms from them, kernels/sample_events.cuh) and be set back with set_state().
+    std::array<std::uint64_t, 4> state() const { return {state_[0], state_[1], state_[2], state_[3]}; }
+    void set_state(const std::array<std::uint64_t, 4>& s) {
+        require(s[0] | s[1] | s[2] | s[3], "an all-zero xoshiro256** state never leaves zero", {"", "Rng::set_state", "a nonzero word", "0, 0, 0, 0"});
+        for (int i = 0; i < 4; ++i) state_[i] = s[std::size_t(i)];
     }
 
     /// Next 64 random bits.
