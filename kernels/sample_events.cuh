@@ -35,6 +35,12 @@ struct SampleArgs {
     float top_p = 1.0f;
 };
 
+struct DrawArgs {
+    unsigned long long* state = nullptr;  ///< the Rng's 4 words, advanced in place
+    double* out = nullptr;
+    long long count = 0;
+};
+
 constexpr unsigned kSampleThreads = 128;
 /// Dynamic shared memory of a sample_events block: logits (float), p (double), rank order and keep flags (int).
 inline unsigned long long sample_shared_bytes(int classes) { return (unsigned long long)classes * (8 + 4 + 4 + 4) + 8; }
@@ -112,12 +118,6 @@ __global__ void sample_events(SampleArgs a) {
     a.events[b * a.events_stride] = event;
     if (a.previous) a.previous[b] = event;
 }
-
-struct DrawArgs {
-    unsigned long long* state = nullptr;  ///< the Rng's 4 words, advanced in place
-    double* out = nullptr;
-    long long count = 0;
-};
 
 /// One thread: out[i] = the i-th Rng::uniform_double() of the stream at `state`.
 __global__ void draw_uniforms(DrawArgs a) {

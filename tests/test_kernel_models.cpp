@@ -13,10 +13,13 @@
 #include <photong/image/decode.hpp>
 #include <photong/models/inception_v3.hpp>
 #include <photong/models/music_vae_hier.hpp>
+#include <photong/music/midi.hpp>
+#include <photong/pipeline.hpp>
 
 #include "../kernels/executor_host.hpp"
 #include "../kernels/hierdec_kernels.hpp"
 #include "../kernels/inception_v3_kernels.hpp"
+#include "../kernels/pipeline_accelerator.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -174,5 +177,30 @@ TEST_CASE("kernel backend: full 16-bar decodes of the shipped melody model throu
         long notes = 0;
         for (const auto& row : want.events) for (int e : row) notes += e >= 2;
         MESSAGE("decode batch " << cs.batch << " (" << notes << " note-ons): events equal: " << (got.events == want.events) << ", worst |logit - cpu| " << worst);
+    }
+}
+
+TEST_CASE("kernel backend: photong's whole pipeline with the features and the decode through the host executor writes the CPU pipeline's MIDI bytes") {
+    // The accelerated stages differ from the CPU's by float rounding only (above), so the latent code, the
+    // events and the key come out the same, the tempo to 1e-3 bpm (below the MIDI file's microsecond resolution),
+    // and therefore the MIDI file's bytes, for these pictures and seeds.
+    const std::string dir = "/usr/lib/python3/dist-packages/skimage/data/";
+    if (!photong_test::file_exists(dir + "chelsea.png")) return;
+    const photong::PipelineWeights weights = photong::PipelineWeights::in_directory(photong_test::source("weights"));
+    photong::Pipeline cpu(weights), accelerated(weights);
+    accelerated.use_accelerator(photong::kernels::make_accelerator<photong::kernels::HostExecutor>(weights));
+    REQUIRE(accelerated.accelerator() != nullptr);
+    CHECK(accelerated.accelerator()->name() == std::string("host SIMT executor"));
+    for (const auto& [picture, seed] : {std::pair<std::string, std::uint64_t>{"chelsea.png", 1}, {"rocket.jpg", 7}}) {
+        INFO(picture << " seed " << seed);
+        photong::GenerateOptions options;
+        options.seed = seed;
+        const photong::GenerateResult want = cpu.generate(dir + picture, options), got = accelerated.generate(dir + picture, options);
+        CHECK(got.events == want.events);
+        CHECK(std::fabs(got.bpm - want.bpm) <= 1e-3);  // a continuous function of the arousal bridge's output (features to rounding)
+        CHECK(photong::encode_midi(got.midi()) == photong::encode_midi(want.midi()));
+        double dz = 0;
+        for (std::size_t i = 0; i < want.latent.size(); ++i) dz = std::max(dz, double(std::fabs(got.latent[i] - want.latent[i])));
+        MESSAGE(picture << ": MIDI bytes equal: " << (photong::encode_midi(got.midi()) == photong::encode_midi(want.midi())) << ", worst |z - z_cpu| " << dz);
     }
 }

@@ -239,6 +239,21 @@ inline double score(const VariationMetrics& m, GenerateOptions::Rank r) {
 
 }  // namespace pipeline_detail
 
+/// Runs the pipeline's two heavy stages elsewhere: kernels/pipeline_accelerator.hpp gives one over the kernel
+/// backend (a GPU, or the host SIMT executor). An implementation must compute what InceptionV3::features(image)
+/// and HierarchicalLstmDecoder::decode compute (to float rounding; the same events for the same Rng state), and
+/// must serialise its own calls: Pipeline::generate may be called from several threads.
+class PipelineAccelerator {
+public:
+    virtual ~PipelineAccelerator() = default;
+    /// Where it runs, for messages ("CUDA", "host SIMT executor").
+    virtual std::string name() const = 0;
+    /// The decoded picture -> (1, 8, 8, 2048) mixed10 features, preprocessed as the InceptionV3 file says.
+    virtual Tensor features(const Image& image) = 0;
+    /// As HierarchicalLstmDecoder::decode(z, bars, steps_per_bar, sampling, rng, form).
+    virtual DecodeResult decode(const Tensor& z, int bars, int steps_per_bar, const SamplingOptions& sampling, Rng* rng, const SongForm& form) = 0;
+};
+
 class Pipeline {
 public:
     static constexpr int kBars = 16, kStepsPerBar = 16, kStepsPerQuarter = 4;
@@ -278,6 +293,11 @@ public:
         decoder_->use_thread_pool(&pool);
     }
 
+    /// Runs the features and the decode on `accelerator` (null: back on the CPU). The rest (bridges, latent
+    /// placement, touch-up, MIDI) stays here. Call before sharing the Pipeline between threads.
+    void use_accelerator(std::shared_ptr<PipelineAccelerator> accelerator) { accelerator_ = std::move(accelerator); }
+    const PipelineAccelerator* accelerator() const { return accelerator_.get(); }
+
     /// True when both the arousal and the valence bridges are loaded (generate() without colour_affect works).
     bool has_affect_bridges() const { return arousal_ && valence_; }
     /// True when an image -> latent map was loaded (the default latent source then).
@@ -308,7 +328,7 @@ public:
         r.colour_affect = options.colour_affect;
 
         stage("features");
-        const Tensor features = inception_.features(image);
+        const Tensor features = accelerator_ ? accelerator_->features(image) : inception_.features(image);
         for (std::size_t i = 0; i < features.size(); ++i)  // damaged weights show here first, not as a NaN tempo
             require(std::isfinite(features[i]), "InceptionV3 gave a non-finite feature: its weights file is damaged (or the picture is)",
                     {inception_path_, "mixed10", "finite values", std::to_string(features[i]) + " at index " + std::to_string(i)});
@@ -345,7 +365,8 @@ public:
         r.sampling = sampling_for(options);
         r.temperature = r.sampling.temperature;
         r.form = options.form.value_or(default_form_);
-        const DecodeResult decoded = decoder_->decode(batch, kBars, kStepsPerBar, r.sampling, &rng, r.form);
+        const DecodeResult decoded = accelerator_ ? accelerator_->decode(batch, kBars, kStepsPerBar, r.sampling, &rng, r.form)
+                                                  : decoder_->decode(batch, kBars, kStepsPerBar, r.sampling, &rng, r.form);
 
         MetricOptions mo;
         mo.steps_per_bar = kStepsPerBar;
@@ -458,6 +479,7 @@ private:
     std::string melody_steps_trained_;  ///< the melody file's steps_trained metadata ("" when absent)
     std::unique_ptr<HierarchicalLstmDecoder> decoder_;
     std::unique_ptr<BridgeModel> arousal_, valence_;  // null when not given (colour_affect only)
+    std::shared_ptr<PipelineAccelerator> accelerator_;  // null: every stage on the CPU
 };
 
 }  // namespace photong

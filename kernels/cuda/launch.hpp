@@ -10,6 +10,7 @@
 #include "../lstm_cell.cuh"
 #include "../pooling.cuh"
 #include "../preprocess.cuh"
+#include "../sample_events.cuh"
 #undef PHOTONG_KERNEL_ARGS_ONLY
 
 namespace photong {
@@ -19,6 +20,8 @@ cudaError_t launch_pool2d(const PoolArgs& a, cudaStream_t stream);
 cudaError_t launch_conv2d(const ConvArgs& a, cudaStream_t stream);
 cudaError_t launch_lstm_cell(const LstmCellArgs& a, cudaStream_t stream);
 cudaError_t launch_preprocess(const PreprocessArgs& a, cudaStream_t stream);
+cudaError_t launch_sample_events(const SampleArgs& a, cudaStream_t stream);
+cudaError_t launch_draw_uniforms(const DrawArgs& a, cudaStream_t stream);
 
 }  // namespace kernels
 }  // namespace photong
