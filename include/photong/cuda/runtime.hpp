@@ -4,10 +4,14 @@
 // (CMake option PHOTONG_CUDA defines PHOTONG_WITH_CUDA); nothing else in photong includes it, so
 // everything CUDA compiles out without nvcc.
 //
-// The backend design (issue 23): a model is written once against the nn/ layer calls; the CUDA
-// backend is a second implementation of those calls over DeviceBuffer-held weights, chosen when the
-// model is built (a backend object passed in), not a template parameter threaded through every
-// layer: the CPU path keeps its Tensor types and the GPU path never leaks cuda types into model code.
+// The backend design (issue 23): a model's graph is written once as a template over a backend
+// (models/inception_v3_graph.hpp; the decoder's rules are the CPU decoder's, re-expressed as launches in
+// kernels/hierdec_kernels.hpp because a device loop may not read results between steps). The kernel
+// backend is itself a template over an executor: kernels/cuda/executor.hpp (this file's types, cuBLAS,
+// CUDA graphs) or kernels/executor_host.hpp (the same kernels through the host SIMT executor, in CI).
+// Templates rather than a virtual backend object because the layer objects and maps differ in type
+// (packed CPU matrices, device buffers), so nothing CUDA leaks into model code and the CPU path pays
+// nothing. Pipeline::use_accelerator (kernels/pipeline_accelerator.hpp) is the one run-time switch.
 #pragma once
 
 #include <cuda_runtime.h>
