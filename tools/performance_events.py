@@ -144,4 +144,4 @@ def midi_notes(path=None, data=None):
     if notes:
         first = min(n[2] for n in notes)
         notes = [(p, v, s - first, e - first) for p, v, s, e in notes]
-    return sorted(notes, key=lambda n: (n[2], n[0]))
+    return sorted(notes, key=lambda n: (n[2], n[0], n[3], n[1]))  # (start, pitch, end, velocity): ties across tracks too
