@@ -16,6 +16,7 @@ want=$(cat tests/reference/gen_torch_fixtures.py tests/reference/gen_lstm_fixtur
   tests/reference/gen_bridge_fixtures.py weights/tfjs_layers_to_safetensors.py weights/keras_h5_to_safetensors.py \
   tests/reference/melody_reference.py tests/reference/gen_bad_images.py \
   tests/reference/gen_performance_fixture.py tools/performance_events.py tests/reference/gen_gru_fixtures.py \
+  tests/reference/gen_piano_fixture.py tools/piano_decode.py tools/train_piano.py tools/hierdec_decode.py \
   weights/inception_torchvision.py \
   weights/safetensors_io.py | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
@@ -29,6 +30,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   /usr/bin/python3 tests/reference/gen_bad_images.py build/fixtures
   /usr/bin/python3 tests/reference/gen_performance_fixture.py build/fixtures
   /usr/bin/python3 tests/reference/gen_gru_fixtures.py build/fixtures
+  /usr/bin/python3 tests/reference/gen_piano_fixture.py build/fixtures
   echo "$want" > "$stamp"
 fi
 
