@@ -194,3 +194,39 @@ TEST_CASE("metrics - invalid input throws") {
     CHECK_THROWS_AS(photong::polyphony_rate(c_major_scale(), -5), photong::Error);
     CHECK_THROWS_AS(photong::polyphony_rate(c_major_scale(), 0, 0), photong::Error);
 }
+
+TEST_CASE("metrics: Kundu's Music Quality Loss reproduces every row of their Tables 1 and 2 from the metric columns") {
+    struct Row { const char* model; double mql, polyphony, entropy, groove; };
+    // Kundu et al., Table 1 (ablation, after 2 epochs) and Table 2 (VA loss, after 15 epochs), 4 decimals as printed.
+    const Row rows[] = {{"LSTM_enc2 (baseline)", 1.9157, 0.0317, 0.1204, 0.9978}, {"Trans_enc3_dec3_VGG", 0.8216, 0.6975, 1.9974, 0.9995},
+                        {"Trans_enc3_dec3_Inception", 0.8514, 0.6289, 1.3642, 0.9998}, {"Trans_enc4", 1.3368, 0.0905, 1.9931, 0.9997},
+                        {"Trans_enc2_dec2", 2.0077, 0.0, 0.0, 0.9999}, {"Trans_enc3_dec3", 1.2853, 0.0087, 2.8137, 0.9997},
+                        {"Trans_enc3_dec3_VA_Loss", 0.7061, 0.7818, 3.0932, 0.9998}};
+    for (const Row& r : rows) {
+        INFO(r.model);
+        // The printed metrics are rounded to 1e-4; through the three ratios that moves the loss by at most ~2.5e-4.
+        CHECK(std::fabs(photong::music_quality_loss(r.polyphony, r.entropy, r.groove) - r.mql) <= 3e-4);
+    }
+    CHECK(std::isnan(photong::music_quality_loss(std::nan(""), 1, 1)));
+}
+
+TEST_CASE("metrics: Kundu's metrics of a MIDI file as MusPy computes them (ticks, threshold 2, 4-tick measures), worked by hand") {
+    // C4 E4 G4 on ticks [0, 8), D4 on [8, 12), a drum hit on channel 9 at [0, 2); 480 ticks per quarter.
+    photong::MidiFile f;
+    f.ticks_per_quarter = 480;
+    photong::MidiTrack t;
+    for (int p : {60, 64, 67}) t.events.push_back(photong::MidiEvent::note_on(0, 0, p, 90));
+    t.events.push_back(photong::MidiEvent::note_on(0, 9, 36, 100));
+    t.events.push_back(photong::MidiEvent::note_off(2, 9, 36));
+    for (int p : {60, 64, 67}) t.events.push_back(photong::MidiEvent::note_off(8, 0, p));
+    t.events.push_back(photong::MidiEvent::note_on(8, 0, 62, 90));
+    t.events.push_back(photong::MidiEvent::note_on(12, 0, 62, 0));  // velocity 0: a note-off
+    f.tracks.push_back(t);
+    const photong::SymbolicMetrics m = photong::kundu_metrics(f);
+    CHECK(m.polyphony_rate == doctest::Approx(8.0 / 12.0));  // ticks 0-7 hold 3 pitches (> 2), the drum is skipped; length 12
+    CHECK(m.pitch_entropy == doctest::Approx(2.0));           // C, E, G, D once each
+    CHECK(m.groove_consistency == doctest::Approx(0.75));     // 4 measures of 4 ticks: 1000 0000 1000 0000 -> 3 flips / 12
+    CHECK(photong::music_quality_loss(m.polyphony_rate, m.pitch_entropy, m.groove_consistency) ==
+          doctest::Approx((8.0 / 12 - 0.5302987662965006) / 0.5302987662965006 + (3.986320228665771 - 2) / 3.986320228665771 +
+                          (0.9921825307541308 - 0.75) / 0.9921825307541308));
+}
