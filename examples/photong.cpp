@@ -67,7 +67,8 @@ int usage(const char* problem = nullptr) {
     std::fprintf(stderr,
                  "usage: photong IMAGE [-o OUT.mid] [--seed N] [--temperature T] [--top-k K] [--top-p P] [--form F]\n"
                  "               [--variations K] [--rank entropy|groove|first] [--bridge map|photong] [--brightness A]\n"
-                 "               [--contrast A] [--colour-affect] [--valence V] [--arousal A]\n"
+                 "               [--contrast A] [--colour-affect] [--valence V] [--arousal A] [--generator melody|piano]\n"
+                 "               [--seconds S]\n"
                  "               [--weights-dir D] [--no-verify-weights] [--json]\n"
                  "  -o OUT.mid         output Standard MIDI File (default: IMAGE's name with .mid, here)\n"
                  "  --seed N           random seed 0..2^64-1 (default 0): same seed, same melody\n"
@@ -92,6 +93,10 @@ int usage(const char* problem = nullptr) {
                  "  --colour-affect    arousal and valence from the image's colours instead of the bridges\n"
                  "  --valence V        your own valence, 0..1 (>= 0.5: major), instead of the picture's\n"
                  "  --arousal A        your own arousal, 0..1 (tempo 160 / (1 + e^(-5 (A - 0.5))) + 40 BPM)\n"
+                 "  --generator G      melody (default: the Photong melody with chords, 16 bars) or piano (expressive\n"
+                 "                     piano from the performance RNN: piano_performance_rnn.safetensors; the picture\n"
+                 "                     sets its starting state, its valence/arousal, note density and key)\n"
+                 "  --seconds S        piano only: length in seconds, 1..600 (default 20)\n"
                  "  --weights-dir D    weight files (default %s):\n"
                  "                     inception_v3, bridge_embedding, bridge_arousal, bridge_valence,\n"
                  "                     hierdec_mel16_photong, image_latent_map (.safetensors); each is checked\n"
@@ -221,7 +226,8 @@ int main(int argc, char** argv) {
         }
         const bool takes_value = a == "-o" || a == "--seed" || a == "--temperature" || a == "--variations" || a == "--rank" || a == "--weights-dir" ||
                                 a == "--png" || a == "--wav" || a == "--top-k" || a == "--top-p" || a == "--form" || a == "--bridge" ||
-                                a == "--brightness" || a == "--contrast" || a == "--valence" || a == "--arousal";
+                                a == "--brightness" || a == "--contrast" || a == "--valence" || a == "--arousal" || a == "--generator" ||
+                                a == "--seconds";
         if (!takes_value) {
             if (a.size() > 1 && a[0] == '-') return usage(("unknown option '" + a + "'").c_str());
             if (!image.empty()) return usage(("one image only, got '" + image + "' and '" + a + "'").c_str());
@@ -272,6 +278,14 @@ int main(int argc, char** argv) {
             if (!parse_double(v, x) || !std::isfinite(x) || x < 0 || x > 1)
                 return usage((a + " must be a number in 0..1, got '" + v + "'").c_str());
             (a == "--valence" ? opt.valence : opt.arousal) = x;
+        } else if (a == "--generator") {
+            if (v == "melody") opt.generator = photong::GenerateOptions::Generator::Melody;
+            else if (v == "piano") opt.generator = photong::GenerateOptions::Generator::Piano;
+            else return usage(("--generator must be melody or piano, got '" + v + "'").c_str());
+        } else if (a == "--seconds") {
+            double x = 0;
+            if (!parse_double(v, x) || !std::isfinite(x) || x < 1 || x > 600) return usage(("--seconds must be a number in 1..600, got '" + v + "'").c_str());
+            opt.seconds = x;
         } else if (a == "--bridge") {
             if (v == "map") opt.latent_source = photong::GenerateOptions::LatentSource::Map;
             else if (v == "photong") opt.latent_source = photong::GenerateOptions::LatentSource::EmbeddingBridge;
@@ -315,6 +329,12 @@ int main(int argc, char** argv) {
                           {&w.valence, "valence bridge (image features -> major/minor)"},
                           {&w.melody, "MusicVAE hierarchical melody decoder"}};
     bool missing_affect = false, missing = false;
+    if (opt.generator == photong::GenerateOptions::Generator::Piano && w.piano.empty()) {
+        std::fprintf(stderr, "photong: --generator piano needs %s/%s (the piano generator; weights/PIANO.md says how it is trained)\n",
+                     weights_dir.c_str(), photong::PipelineWeights::kPianoFile);
+        return 1;
+    }
+    if (opt.generator != photong::GenerateOptions::Generator::Piano) w.piano.clear();  // not read
     if (opt.latent_source == photong::GenerateOptions::LatentSource::Map && w.latent_map.empty()) {
         std::fprintf(stderr, "photong: --bridge map needs %s/%s (scripts/fit_image_map.sh makes it)\n", weights_dir.c_str(),
                      photong::PipelineWeights::kLatentMapFile);
@@ -337,7 +357,7 @@ int main(int argc, char** argv) {
         // Before any work: no output may be an input or another output, and every output's folder must take it.
         photong::remove_temporaries_on_signals();
         photong::require_distinct_files({{"IMAGE", image}, {"weights", w.inception}, {"weights", w.embedding}, {"weights", w.arousal},
-                                         {"weights", w.valence}, {"weights", w.melody}, {"weights", w.latent_map}},
+                                         {"weights", w.valence}, {"weights", w.melody}, {"weights", w.latent_map}, {"weights", w.piano}},
                                         {{"-o", out_path}, {"--png", png_path}, {"--wav", wav_path}});
         photong::require_regular_file(image, "image file");  // a FIFO would block after the weights are loaded
         photong::PendingFile midi_out(out_path);
@@ -394,6 +414,14 @@ int main(int argc, char** argv) {
             nlohmann::json j;
             j["image"] = image;
             j["output"] = out_path;
+            const bool piano = r.generator == photong::GenerateOptions::Generator::Piano;
+            j["generator"] = piano ? "piano" : "melody";
+            if (piano) {
+                j["seconds"] = opt.seconds;
+                nlohmann::json perf = nlohmann::json::array();
+                for (const auto& n : r.performance) perf.push_back({{"pitch", n.pitch}, {"velocity", n.velocity}, {"start_s", n.start_s}, {"end_s", n.end_s}});
+                j["performance"] = perf;
+            }
             j["seed"] = opt.seed;
             j["temperature"] = r.temperature;
             j["temperature_source"] = opt.temperature ? "option" : "default";
@@ -428,23 +456,36 @@ int main(int argc, char** argv) {
             if (!wav_path.empty()) j["wav"] = wav_path;
             std::printf("%s\n", j.dump().c_str());
         } else {
-            if (r.latent_source == photong::GenerateOptions::LatentSource::Map)
+            const bool piano = r.generator == photong::GenerateOptions::Generator::Piano;
+            if (piano)
+                std::printf("brightness %.3f -> tonic, arousal -> note density; the picture's features start the piano generator\n", r.picture.brightness);
+            else if (r.latent_source == photong::GenerateOptions::LatentSource::Map)
                 std::printf("brightness %.3f, edge density %.3f -> melody code (image latent map)\n", r.picture.brightness, r.picture.edge_density);
             else
                 std::printf("melody code from the embedding bridge (--bridge photong)\n");
-            std::printf("arousal %.3f -> %.1f BPM   (%s)\n", r.arousal, r.bpm, source_name(r.arousal_source));
+            if (piano)
+                std::printf("arousal %.3f -> note density class %d   (%s)\n", r.arousal, photong::piano_plan(r.valence, r.arousal, r.picture).conditions.density.value_or(0),
+                            source_name(r.arousal_source));
+            else
+                std::printf("arousal %.3f -> %.1f BPM   (%s)\n", r.arousal, r.bpm, source_name(r.arousal_source));
             std::printf("valence %.3f -> %s   (%s)\n", r.valence, key_name(r.key).c_str(), source_name(r.valence_source));
-            std::printf("temperature %g%s, top-k %d, top-p %g, form %s\n", r.temperature,
-                        opt.temperature ? "" : (r.temperature == photong::kPhotongTemperature ? " (Photong's)" : " (the melody model's)"),
-                        r.sampling.top_k, double(r.sampling.top_p), r.form.name().c_str());
+            std::printf("temperature %g%s, top-k %d, top-p %g%s%s\n", r.temperature,
+                        opt.temperature ? "" : (piano ? " (the piano model's)" : r.temperature == photong::kPhotongTemperature ? " (Photong's)" : " (the melody model's)"),
+                        r.sampling.top_k, double(r.sampling.top_p), piano ? "" : ", form ", piano ? "" : r.form.name().c_str());
             std::printf("bar 1:");
             if (first_bar.empty()) std::printf(" (rest)");
             for (const photong::Note* n : first_bar) std::printf(" %s", note_name(n->pitch).c_str());
             std::printf("\n");
             if (opt.variations > 1)
                 std::printf("variation %d of %d (rank %s)\n", r.chosen + 1, opt.variations, photong::rank_name(opt.rank));
-            std::printf("%zu melody notes, %zu chord notes, 16 bars, %.1f s -> %s\n", r.melody.size(), r.chords.size(),
-                        r.melody.empty() ? 0.0 : r.melody.back().end_s, out_path.c_str());
+            if (r.generator == photong::GenerateOptions::Generator::Piano) {
+                double end = 0;
+                for (const auto& n : r.performance) end = std::max(end, n.end_s);
+                std::printf("%zu piano notes from %zu performance events, %.1f s -> %s\n", r.performance.size(), r.events.size(), end, out_path.c_str());
+            } else {
+                std::printf("%zu melody notes, %zu chord notes, 16 bars, %.1f s -> %s\n", r.melody.size(), r.chords.size(),
+                            r.melody.empty() ? 0.0 : r.melody.back().end_s, out_path.c_str());
+            }
             if (!png_path.empty()) std::printf("piano roll -> %s\n", png_path.c_str());
             if (!wav_path.empty()) std::printf("audio -> %s\n", wav_path.c_str());
         }

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 #include <photong/models/performance_rnn.hpp>
+#include <photong/music/midi.hpp>
+#include <photong/pipeline.hpp>
 
 #include "test_util.hpp"
 
@@ -77,4 +79,46 @@ TEST_CASE("performance rnn: conditions and files it refuses, with the reason") {
     CHECK(std::all_of(v.begin(), v.end(), [](float x) { return x == 0.0f; }));
     CHECK_THROWS_WITH_AS(photong::PerformanceRnn(photong_test::source("weights/hierdec_mel16_photong.safetensors")),
                          doctest::Contains("not a performance RNN"), photong::Error);
+}
+
+TEST_CASE("pipeline: --generator piano through Pipeline::generate (the shipped pipeline files, the fixture's piano model)") {
+    const std::string piano = photong_test::generated("piano_random.safetensors");
+    const std::string photo = "/usr/lib/python3/dist-packages/skimage/data/chelsea.png";
+    if (!photong_test::file_exists(piano) || !photong_test::file_exists(photo)) return;
+    photong::PipelineWeights w = photong::PipelineWeights::in_directory(photong_test::source("weights"));
+    w.piano = piano;
+    w.verify_checksums = false;  // the fixture has no .sha256 beside it
+    const photong::Pipeline pipeline(w);
+    REQUIRE(pipeline.has_piano());
+    photong::GenerateOptions o;
+    o.generator = photong::GenerateOptions::Generator::Piano;
+    o.seconds = 8;
+    o.seed = 3;
+    const photong::GenerateResult a = pipeline.generate(photo, o), b = pipeline.generate(photo, o);
+    CHECK(a.generator == photong::GenerateOptions::Generator::Piano);
+    CHECK(a.events.size() == std::size_t(photong::piano_steps_for(8)));
+    CHECK(photong::encode_midi(a.midi()) == photong::encode_midi(b.midi()));  // deterministic for a seed
+    for (const auto& n : a.performance) CHECK(n.start_s < 8.0);
+    CHECK(a.melody.size() == a.performance.size());
+    const photong::PianoPlan plan = photong::piano_plan(a.valence, a.arousal, a.picture);
+    CHECK(a.key == plan.key);
+    o.seed = 4;
+    CHECK(pipeline.generate(photo, o).events != a.events);
+    o.seconds = 0.5;
+    CHECK_THROWS_WITH_AS(pipeline.generate(photo, o), doctest::Contains("1..600 seconds"), photong::Error);
+    photong::PipelineWeights no_piano = photong::PipelineWeights::in_directory(photong_test::source("weights"));
+    no_piano.piano.clear();
+    const photong::Pipeline melody_only(no_piano);
+    o.seconds = 8;
+    CHECK_THROWS_WITH_AS(melody_only.generate(photo, o), doctest::Contains("needs its weights file"), photong::Error);
+}
+
+TEST_CASE("piano_plan: denser for higher arousal, major for valence >= 0.5, tonic rising with brightness") {
+    photong::PictureAttributes dark{0.1, 0.1}, bright{0.9, 0.1};
+    CHECK(photong::piano_plan(0.8, 0.9, dark).conditions.density.value() > photong::piano_plan(0.8, 0.1, dark).conditions.density.value());
+    CHECK(photong::piano_plan(0.8, 0.5, dark).key.major);
+    CHECK_FALSE(photong::piano_plan(0.2, 0.5, dark).key.major);
+    CHECK(photong::piano_plan(0.8, 0.5, bright).key.tonic_pitch_class > photong::piano_plan(0.8, 0.5, dark).key.tonic_pitch_class);
+    const auto h = photong::piano_plan(0.8, 0.5, dark).conditions.pitch_histogram.value();
+    CHECK(h[std::size_t(photong::piano_plan(0.8, 0.5, dark).key.tonic_pitch_class)] == *std::max_element(h.begin(), h.end()));
 }

@@ -78,6 +78,8 @@
 #include "photong/models/latent_sliders.hpp"
 #include "photong/models/inception_v3.hpp"
 #include "photong/models/music_vae_hier.hpp"
+#include "photong/models/performance_rnn.hpp"
+#include "photong/models/piano_generator.hpp"
 #include "photong/models/sampling.hpp"
 #include "photong/models/song_form.hpp"
 #include "photong/music/melody.hpp"
@@ -91,6 +93,7 @@ namespace photong {
 /// means the embedding bridge places z.
 struct PipelineWeights {
     std::string inception, embedding, arousal, valence, melody, latent_map;
+    std::string piano = std::string();  ///< the piano generator (models/performance_rnn.hpp); empty: GenerateOptions::Generator::Piano refused
     /// Check each file against the sha256sum file beside it (NAME.sha256, shipped in weights/), where there is
     /// one, before loading: a damaged file is named at once instead of ending as NaN in the tempo.
     bool verify_checksums = true;
@@ -101,13 +104,15 @@ struct PipelineWeights {
     static constexpr const char* kValenceFile = "bridge_valence.safetensors";
     static constexpr const char* kMelodyFile = "hierdec_mel16_photong.safetensors";
     static constexpr const char* kLatentMapFile = "image_latent_map.safetensors";
+    static constexpr const char* kPianoFile = "piano_performance_rnn.safetensors";
 
-    /// The default file names inside `dir`; `latent_map` only when `dir` holds that file.
+    /// The default file names inside `dir`; `latent_map` and `piano` only when `dir` holds those files.
     static PipelineWeights in_directory(const std::string& dir) {
         const std::string d = dir.empty() ? std::string("./") : (dir.back() == '/' ? dir : dir + "/");
-        const bool has_map = std::ifstream(d + kLatentMapFile, std::ios::binary).good();
-        return {d + kInceptionFile, d + kEmbeddingFile, d + kArousalFile, d + kValenceFile, d + kMelodyFile,
-                has_map ? d + kLatentMapFile : std::string()};
+        auto optional = [&](const char* f) { return std::ifstream(d + f, std::ios::binary).good() ? d + f : std::string(); };
+        PipelineWeights w{d + kInceptionFile, d + kEmbeddingFile, d + kArousalFile, d + kValenceFile, d + kMelodyFile, optional(kLatentMapFile)};
+        w.piano = optional(kPianoFile);
+        return w;
     }
 };
 
@@ -146,6 +151,12 @@ struct GenerateOptions {
     /// The user's own valence / arousal in [0, 1], used instead of what the bridges (or the colour baseline) say;
     /// either may be given alone. With both given the affect bridges are not needed.
     std::optional<double> valence, arousal;
+    /// Which generator writes the music: Melody, the Photong melody with chords (16 bars; the default), or Piano,
+    /// expressive piano from the performance RNN (models/piano_generator.hpp says how the picture conditions it).
+    enum class Generator { Melody, Piano };
+    Generator generator = Generator::Melody;
+    /// Piano only: the length of the piece in seconds, 1..600.
+    double seconds = 20;
     /// Called with a short stage name ("features", "bridges", "decode", "touch-up") as each begins;
     /// for progress reports. Called on the generating thread.
     std::function<void(const char* stage)> progress;
@@ -169,6 +180,10 @@ struct VariationMetrics {
 };
 
 struct GenerateResult {
+    GenerateOptions::Generator generator = GenerateOptions::Generator::Melody;  ///< which generator wrote it
+    /// Piano: the performance (seconds, velocities); `melody` then holds the same notes (steps at 8 a second for the
+    /// piano roll), `chords` is empty, `events` are the performance events and `key` the one it was conditioned on.
+    std::vector<PerformanceNote> performance;
     std::vector<Note> melody;   ///< touched-up melody, channel 0 (steps, ticks at 480 per quarter, seconds at bpm)
     std::vector<Note> chords;   ///< one chord (four notes) per bar at most, channel 1
     double bpm = 120;           ///< T(arousal)
@@ -191,8 +206,10 @@ struct GenerateResult {
     GenerateOptions::Rank rank = GenerateOptions::Rank::First;
     int steps_per_quarter = 4, steps_per_bar = 16, ticks_per_quarter = 480;
 
-    /// SMF type 1: track 0 tempo (bpm), 4/4 and key signature; track 1 melody; track 2 chords (to_midi).
+    /// SMF type 1: track 0 tempo (bpm), 4/4 and key signature; track 1 melody; track 2 chords (to_midi). Piano: one
+    /// track at 120 bpm with the performance's own timing and velocities (performance_to_midi).
     MidiFile midi() const {
+        if (generator == GenerateOptions::Generator::Piano) return performance_to_midi(performance, 0, 0);
         TouchedUpMelody t;
         t.melody = melody, t.chords = chords, t.key = key, t.bpm = bpm;
         t.steps_per_quarter = steps_per_quarter, t.steps_per_bar = steps_per_bar, t.ticks_per_quarter = ticks_per_quarter;
@@ -220,7 +237,7 @@ inline int metadata_pitch(const SafetensorsFile& file, const std::string& key, i
 /// verify_weights_checksum (core/sha256.hpp) for every given file, when `w.verify_checksums`.
 inline void verify_checksums(const PipelineWeights& w) {
     if (!w.verify_checksums) return;
-    for (const std::string* p : {&w.inception, &w.embedding, &w.arousal, &w.valence, &w.melody, &w.latent_map})
+    for (const std::string* p : {&w.inception, &w.embedding, &w.arousal, &w.valence, &w.melody, &w.latent_map, &w.piano})
         if (!p->empty() && std::ifstream(*p, std::ios::binary).good()) verify_weights_checksum(*p);
 }
 
@@ -268,6 +285,14 @@ public:
         inception_path_ = w.inception;
         require(embedding_->output_size() == decoder_->z_size(), "the embedding bridge's output is not the melody decoder's latent size",
                 {w.embedding, "output", std::to_string(decoder_->z_size()) + " (z of " + w.melody + ")", std::to_string(embedding_->output_size())});
+        if (!w.piano.empty()) {
+            pipeline_detail::require_file(w.piano, "piano generator");
+            const SafetensorsFile file(w.piano);
+            piano_ = std::make_unique<PerformanceRnn>(file);
+            require(piano_->image_size() == InceptionV3::kFeatureChannels, "the piano generator does not take InceptionV3's pooled features",
+                    {w.piano, "init/weight", "units x 2048", std::to_string(piano_->image_size()) + " columns"});
+            piano_sampling_ = recommended_sampling(file, 1.0f);
+        }
         if (!w.arousal.empty()) arousal_ = load_bridge(w.arousal, BridgeKind::Arousal);
         if (!w.valence.empty()) valence_ = load_bridge(w.valence, BridgeKind::Valence);
         if (!w.latent_map.empty()) {
@@ -297,6 +322,9 @@ public:
     /// placement, touch-up, MIDI) stays here. Call before sharing the Pipeline between threads.
     void use_accelerator(std::shared_ptr<PipelineAccelerator> accelerator) { accelerator_ = std::move(accelerator); }
     const PipelineAccelerator* accelerator() const { return accelerator_.get(); }
+
+    /// True when a piano generator was loaded (GenerateOptions::Generator::Piano works).
+    bool has_piano() const { return piano_ != nullptr; }
 
     /// True when both the arousal and the valence bridges are loaded (generate() without colour_affect works).
     bool has_affect_bridges() const { return arousal_ && valence_; }
@@ -356,6 +384,8 @@ public:
         affect(options.arousal, arousal_, vm.arousal, r.arousal, r.arousal_source);
         affect(options.valence, valence_, vm.valence, r.valence, r.valence_source);
 
+        if (options.generator == GenerateOptions::Generator::Piano) return generate_piano(features, options, std::move(r));
+
         stage("decode");
         const int K = options.variations;
         const std::int64_t Z = decoder_->z_size();
@@ -408,6 +438,12 @@ public:
 
 private:
     void check(const GenerateOptions& o) const {
+        if (o.generator == GenerateOptions::Generator::Piano) {
+            require(piano_ != nullptr, "the piano generator needs its weights file (PipelineWeights::piano)",
+                    {"", "piano", std::string(PipelineWeights::kPianoFile), "(none loaded)"});
+            require(std::isfinite(o.seconds) && o.seconds >= 1 && o.seconds <= 600, "piano length must be 1..600 seconds",
+                    {"", "seconds", "1..600", std::to_string(o.seconds)});
+        }
         require(o.variations >= 1 && o.variations <= GenerateOptions::kMaxVariations, "variations out of range",
                 {"", "GenerateOptions::variations", "1.." + std::to_string(GenerateOptions::kMaxVariations), std::to_string(o.variations)});
         require(!o.temperature || (std::isfinite(*o.temperature) && *o.temperature >= 0), "temperature must be a finite number >= 0",
@@ -480,6 +516,36 @@ private:
     std::unique_ptr<HierarchicalLstmDecoder> decoder_;
     std::unique_ptr<BridgeModel> arousal_, valence_;  // null when not given (colour_affect only)
     std::shared_ptr<PipelineAccelerator> accelerator_;  // null: every stage on the CPU
+    std::unique_ptr<PerformanceRnn> piano_;              // null when no piano file was given
+    SamplingOptions piano_sampling_;
+
+    /// The piano generator's share of generate(): conditions from the picture (piano_generator.hpp), one piece of
+    /// options.seconds, sampled with Rng(options.seed) (the file's recommended sampling for what options leave unset).
+    GenerateResult generate_piano(const Tensor& features, const GenerateOptions& options, GenerateResult r) const {
+        if (options.progress) options.progress("decode");
+        const PianoPlan plan = piano_plan(r.valence, r.arousal, r.picture);
+        r.generator = GenerateOptions::Generator::Piano;
+        r.key = plan.key;
+        r.bpm = 120;
+        r.sampling = piano_sampling_;
+        if (options.temperature) r.sampling.temperature = *options.temperature;
+        if (options.top_k) r.sampling.top_k = *options.top_k;
+        if (options.top_p) r.sampling.top_p = *options.top_p;
+        r.temperature = r.sampling.temperature;
+        Rng rng(options.seed);
+        const std::vector<std::vector<int>> events =
+            piano_->generate(InceptionV3::pooled(features), plan.conditions, piano_steps_for(options.seconds), r.sampling, &rng);
+        r.events = events.front();
+        r.performance = cut_performance(piano_->encoding().decode(r.events), options.seconds);
+        r.melody = performance_as_notes(r.performance);
+        MetricOptions mo;
+        mo.steps_per_bar = 16;
+        const SymbolicMetrics m = symbolic_metrics(r.melody, mo);
+        r.metrics.pitch_entropy = m.pitch_entropy, r.metrics.polyphony_rate = m.polyphony_rate, r.metrics.groove_consistency = m.groove_consistency;
+        r.metrics.pitch_class_entropy = pitch_class_entropy(r.melody);
+        r.candidates = {r.metrics};
+        return r;
+    }
 };
 
 }  // namespace photong
