@@ -28,13 +28,10 @@ photong::PerformanceConditions conditions_from(const nlohmann::json& c) {
 
 }  // namespace
 
-TEST_CASE("performance rnn: 20 seeded decodes event for event as PyTorch, logits within 1e-4") {
-    const std::string path = photong_test::generated("piano_random.safetensors");
-    REQUIRE_MESSAGE(photong_test::file_exists(path), "missing " << path << ": run scripts/test.sh, which generates it");
-    const photong::SafetensorsFile file(path);
-    const photong::PerformanceRnn model(file);
-    CHECK(model.layers() == 2);
-    CHECK(model.units() == 64);
+namespace {
+
+/// Runs the fixture's 20 decodes through `model` and compares them with PyTorch's.
+void check_runs(const photong::PerformanceRnn& model, const photong::SafetensorsFile& file) {
     const nlohmann::json runs = nlohmann::json::parse(file.metadata_or("runs", "[]"));
     REQUIRE(runs.size() == 20);
     double worst = 0;
@@ -60,6 +57,25 @@ TEST_CASE("performance rnn: 20 seeded decodes event for event as PyTorch, logits
     }
     CHECK(worst <= 1e-4);
     MESSAGE(events_compared << " events equal to PyTorch's; worst |logit - PyTorch| " << worst);
+}
+
+}  // namespace
+
+TEST_CASE("performance rnn: 20 seeded decodes of a random model event for event as PyTorch, logits within 1e-4") {
+    const std::string path = photong_test::generated("piano_random.safetensors");
+    REQUIRE_MESSAGE(photong_test::file_exists(path), "missing " << path << ": run scripts/test.sh, which generates it");
+    const photong::SafetensorsFile file(path);
+    const photong::PerformanceRnn model(file);
+    CHECK(model.layers() == 2);
+    CHECK(model.units() == 64);
+    check_runs(model, file);
+}
+
+TEST_CASE("performance rnn: 20 seeded decodes of the shipped trained model event for event as PyTorch") {
+    const std::string weights = photong_test::source("weights/piano_performance_rnn.safetensors"), runs = photong_test::generated("piano_trained_runs.safetensors");
+    if (!photong_test::file_exists(weights)) return;  // before the first trained model is shipped
+    REQUIRE_MESSAGE(photong_test::file_exists(runs), "missing " << runs << ": run scripts/test.sh, which generates it");
+    check_runs(photong::PerformanceRnn(weights), photong::SafetensorsFile(runs));
 }
 
 TEST_CASE("performance rnn: conditions and files it refuses, with the reason") {
