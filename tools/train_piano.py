@@ -21,7 +21,7 @@ Batches of 64 windows of 200 events (EIMG 50 %, VGMIDI 10 %, POP909 40 %); valen
 windows and every control in 10 %, so the model also works without them (and the NLL with and without them can be
 compared on the same held-out windows). Adam 1e-3, gradient norm clipped to 1.0, cross-entropy per event.
 
-usage: train_piano.py --out-dir DIR [--resume] [--units 256] [--layers 2] [--threads 1] [--max-steps N]
+usage: train_piano.py --out-dir DIR [--resume | --init-from FILE] [--units 256] [--layers 2] [--threads 1] [--max-steps N]
        train_piano.py --out-dir DIR --export FILE.safetensors   (F16, with a metadata model card)
 """
 import argparse
@@ -181,6 +181,8 @@ def main():
     ap.add_argument("--checkpoint-every", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--export", help="write the F16 weights with their model card metadata here and stop")
+    ap.add_argument("--init-from", help="start from an exported file (e.g. weights/piano_performance_rnn.safetensors): its weights, its step "
+                                        "count and CPU hours; a fresh optimiser (build/ and its checkpoints do not survive a session)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -189,6 +191,17 @@ def main():
     model = PerformanceRNN(a.units, a.layers)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     state = {"step": 0, "train_seconds": 0.0, "evals": []}
+    if a.init_from and not (a.resume or a.export):
+        t, m = safetensors_io.load(a.init_from)
+        state_dict = {"embedding.weight": t["embedding/weight"], "input.weight": t["input/weight"], "input.bias": t["input/bias"],
+                      "init.weight": t["init/weight"], "init.bias": t["init/bias"], "output.weight": t["output/weight"], "output.bias": t["output/bias"]}
+        for k in range(a.layers):
+            for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                state_dict[f"grus.{k}.{n}_l0"] = t[f"gru_{k}/{n}"]
+        model.load_state_dict({k: torch.as_tensor(np.asarray(v, np.float32)) for k, v in state_dict.items()})
+        state["step"] = int(m.get("steps_trained", "0"))
+        state["train_seconds"] = float(m.get("cpu_hours", "0")) * 3600
+        print(f"initialised from {a.init_from} (step {state['step']})", flush=True)
     if a.resume or a.export:
         ck = torch.load(ckpt_path)
         model.load_state_dict(ck["model"])
