@@ -89,4 +89,13 @@ private:
     std::vector<float> data_;
 };
 
+/// The transpose of a matrix (rank 2): PyTorch's (out, in) weights as the (in, out) right-hand side our products take.
+inline Tensor transposed(const Tensor& w) {
+    require(w.rank() == 2, "transposed() takes a matrix", {"", "transposed", "rank 2", shape_to_string(w.shape())});
+    Tensor t({w.dim(1), w.dim(0)});
+    for (std::int64_t r = 0; r < w.dim(0); ++r)
+        for (std::int64_t c = 0; c < w.dim(1); ++c) t[std::size_t(c * w.dim(0) + r)] = w[std::size_t(r * w.dim(1) + c)];
+    return t;
+}
+
 }  // namespace photong

@@ -79,8 +79,8 @@ public:
         require(w_init.rank() == 2 && w_init.dim(0) == L * units_, "init layer does not give every layer's state",
                 {file.path(), "init/weight", std::to_string(L * units_) + " x image features", shape_to_string(w_init.shape())});
         image_size_ = w_init.dim(1);
-        init_ = Dense(transpose(w_init), file.load_weight("init/bias", {L * units_}).values(), Activation::Tanh, "init");
-        output_ = Dense(transpose(file.load_weight("output/weight", {E, L * units_})), file.load_weight("output/bias", {E}).values(), Activation::Linear, "output");
+        init_ = Dense(transposed(w_init), file.load_weight("init/bias", {L * units_}).values(), Activation::Tanh, "init");
+        output_ = Dense(transposed(file.load_weight("output/weight", {E, L * units_})), file.load_weight("output/bias", {E}).values(), Activation::Linear, "output");
     }
 
     static constexpr int kControl = 27;
@@ -177,13 +177,6 @@ public:
     }
 
 private:
-    static Tensor transpose(const Tensor& w) {
-        Tensor t({w.dim(1), w.dim(0)});
-        for (std::int64_t r = 0; r < w.dim(0); ++r)
-            for (std::int64_t c = 0; c < w.dim(1); ++c) t[std::size_t(c * w.dim(0) + r)] = w[std::size_t(r * w.dim(1) + c)];
-        return t;
-    }
-
     PerformanceEncoding encoding_;
     std::int64_t units_ = 0, image_size_ = 0;
     std::vector<float> table_, side_;  // folded embedding rows (events, units); flag + control columns (28, units)

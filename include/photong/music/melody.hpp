@@ -661,6 +661,40 @@ inline std::vector<Note> notes_from_track(const MidiFile& file, std::size_t trac
     return notes;
 }
 
+/// Every note of a MIDI file as muspy.read_midi (mido backend) gives them, in ticks (start_step/end_step and
+/// start_tick/end_tick both hold ticks): per track, a note-on of velocity 0 or a note-off closes the oldest open
+/// note of its channel and pitch ("fifo"), an unmatched note-off is skipped, notes still open end at the track's
+/// last event; channel 9 (drums) kept, with its channel, for the caller to skip or count (metrics.hpp's kundu_metrics,
+/// performance_events.hpp's performance_notes). Unlike notes_from_track, every track, and a same-tick re-strike is a note.
+inline std::vector<Note> muspy_notes(const MidiFile& file) {
+    std::vector<Note> notes;
+    for (const MidiTrack& track : file.tracks) {
+        std::map<std::pair<int, int>, std::vector<std::pair<std::uint64_t, int>>> open;
+        std::uint64_t last = 0;
+        auto add = [&](int channel, int pitch, std::uint64_t start, std::uint64_t end, int velocity) {
+            Note n;
+            n.pitch = pitch, n.velocity = velocity, n.channel = channel;
+            n.start_tick = start, n.end_tick = end;
+            n.start_step = std::int64_t(start), n.end_step = std::int64_t(end);
+            notes.push_back(n);
+        };
+        for (const MidiEvent& e : track.events) {
+            last = std::max(last, e.tick);
+            if (e.kind != MidiEventKind::note_on && e.kind != MidiEventKind::note_off) continue;
+            auto& list = open[{e.channel, e.data1}];
+            if (e.kind == MidiEventKind::note_on && e.data2 > 0) {
+                list.emplace_back(e.tick, e.data2);
+            } else if (!list.empty()) {
+                add(e.channel, e.data1, list.front().first, e.tick, list.front().second);
+                list.erase(list.begin());
+            }
+        }
+        for (const auto& [key, list] : open)
+            for (const auto& [start, vel] : list) add(key.first, key.second, start, last, vel);
+    }
+    return notes;
+}
+
 /// Windows of one melody for a model of `slice_bars` bars, as LegacyEventListOneHotConverter
 /// slices: events[i - slice_steps, i) for i = slice_steps, slice_steps + hop, ... <= size (whole
 /// windows only; hop one bar by default). skip_empty (not magenta's behaviour) drops windows

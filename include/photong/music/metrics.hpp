@@ -60,7 +60,6 @@
 
 #include "photong/core/error.hpp"
 #include "photong/music/melody.hpp"
-#include "photong/music/midi.hpp"
 
 namespace photong {
 
@@ -249,39 +248,6 @@ inline double music_quality_loss(double polyphony_rate, double pitch_entropy, do
     double loss = 0;
     for (int i = 0; i < 3; ++i) loss += std::fabs(m[i] - kKunduReference[std::size_t(i)]) / kKunduReference[std::size_t(i)];
     return loss;
-}
-
-/// The notes of a MIDI file as muspy.read_midi (mido backend) gives them, in ticks (start_step/end_step and
-/// start_tick/end_tick both hold ticks): per track, a note-on of velocity 0 or a note-off closes the oldest open
-/// note of its channel and pitch ("fifo"), an unmatched note-off is skipped, notes still open end at the track's
-/// last event; channel 9 (drums) kept, with its channel, for the metrics to skip or count as MusPy does.
-inline std::vector<Note> muspy_notes(const MidiFile& file) {
-    std::vector<Note> notes;
-    for (const MidiTrack& track : file.tracks) {
-        std::map<std::pair<int, int>, std::vector<std::pair<std::uint64_t, int>>> open;
-        std::uint64_t last = 0;
-        auto add = [&](int channel, int pitch, std::uint64_t start, std::uint64_t end, int velocity) {
-            Note n;
-            n.pitch = pitch, n.velocity = velocity, n.channel = channel;
-            n.start_tick = start, n.end_tick = end;
-            n.start_step = std::int64_t(start), n.end_step = std::int64_t(end);
-            notes.push_back(n);
-        };
-        for (const MidiEvent& e : track.events) {
-            last = std::max(last, e.tick);
-            if (e.kind != MidiEventKind::note_on && e.kind != MidiEventKind::note_off) continue;
-            auto& list = open[{e.channel, e.data1}];
-            if (e.kind == MidiEventKind::note_on && e.data2 > 0) {
-                list.emplace_back(e.tick, e.data2);
-            } else if (!list.empty()) {
-                add(e.channel, e.data1, list.front().first, e.tick, list.front().second);
-                list.erase(list.begin());
-            }
-        }
-        for (const auto& [key, list] : open)
-            for (const auto& [start, vel] : list) add(key.first, key.second, start, last, vel);
-    }
-    return notes;
 }
 
 /// Kundu et al.'s three metrics of a MIDI file exactly as their Music_Quality.py computes them through MusPy: on

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "photong/core/error.hpp"
+#include "photong/music/melody.hpp"
 #include "photong/music/midi.hpp"
 #include "photong/music/tempo_map.hpp"
 
@@ -269,29 +270,14 @@ inline std::vector<PerformanceControl> performance_controls(const PerformanceEnc
     return out;
 }
 
-/// Every note of a MIDI file (all tracks and channels but drums on channel 10), a note-off (or note-on of velocity 0)
-/// closing the oldest open note of its channel and pitch, notes left open closed at their track's last event;
+/// Every note of a MIDI file but the drums (channel 10) as muspy_notes (melody.hpp) pairs them: a note-off (or note-on
+/// of velocity 0) closing the oldest open note of its channel and pitch, notes left open closed at their track's last event;
 /// seconds through the tempo map, shifted so that the first note starts at 0; ordered by start, pitch, end, velocity.
 inline std::vector<PerformanceNote> performance_notes(const MidiFile& file) {
     const TempoMap tempo(file);
     std::vector<PerformanceNote> notes;
-    for (const MidiTrack& track : file.tracks) {
-        std::map<std::pair<int, int>, std::vector<std::pair<std::uint64_t, int>>> open;
-        std::uint64_t last = 0;
-        for (const MidiEvent& e : track.events) {
-            last = std::max(last, e.tick);
-            if ((e.kind != MidiEventKind::note_on && e.kind != MidiEventKind::note_off) || e.channel == 9) continue;
-            auto& list = open[{e.channel, e.data1}];
-            if (e.kind == MidiEventKind::note_on && e.data2 > 0) {
-                list.emplace_back(e.tick, e.data2);
-            } else if (!list.empty()) {
-                notes.push_back({e.data1, list.front().second, tempo.seconds(list.front().first), tempo.seconds(e.tick)});
-                list.erase(list.begin());
-            }
-        }
-        for (const auto& [key, list] : open)
-            for (const auto& [start, vel] : list) notes.push_back({key.second, vel, tempo.seconds(start), tempo.seconds(last)});
-    }
+    for (const Note& n : muspy_notes(file))
+        if (n.channel != 9) notes.push_back({n.pitch, n.velocity, tempo.seconds(n.start_tick), tempo.seconds(n.end_tick)});
     std::sort(notes.begin(), notes.end(), [](const PerformanceNote& a, const PerformanceNote& b) {
         return std::tie(a.start_s, a.pitch, a.end_s, a.velocity) < std::tie(b.start_s, b.pitch, b.end_s, b.velocity);
     });

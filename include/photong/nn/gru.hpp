@@ -111,13 +111,6 @@ public:
     }
 
 private:
-    static Tensor transposed(const Tensor& w) {
-        Tensor t({w.dim(1), w.dim(0)});
-        for (std::int64_t r = 0; r < w.dim(0); ++r)
-            for (std::int64_t c = 0; c < w.dim(1); ++c) t[std::size_t(c * w.dim(0) + r)] = w[std::size_t(r * w.dim(1) + c)];
-        return t;
-    }
-
     /// out (rows, 3H) = a (rows, k) . W + bias, split over the pool by column panels when large enough.
     void product(const PackedMatrix& w, const float* a, std::int64_t k, std::int64_t rows, const float* bias, float* out) const {
         constexpr std::int64_t kChunk = 64, kWholeRow = std::int64_t(1) << 40;
