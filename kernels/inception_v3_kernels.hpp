@@ -45,10 +45,11 @@ public:
         int out_channels() const { return cout; }
         const std::string& name() const { return layer; }
     };
-    /// A map in the arena (not owned).
+    /// A map in the arena (not owned): arena_[slot].
     struct Map {
         float* data = nullptr;
         int n = 0, h = 0, w = 0, c = 0;
+        std::size_t slot = 0;
     };
     /// Called with "mixed0".."mixed10" and each block's output, downloaded.
     using Observer = std::function<void(const std::string& name, const Tensor& output)>;
@@ -79,7 +80,7 @@ public:
         Backend be{this};
         next_ = 0;
         const Map in = be.new_map(int(input.dim(0)), int(input.dim(1)), int(input.dim(2)), 3);
-        exec_.upload(arena_[0], input.data(), input.size());
+        exec_.upload(arena_[in.slot], input.data(), input.size());
         return run(be, in, observe);
     }
 
@@ -121,7 +122,7 @@ private:
             const std::size_t count = std::size_t(n) * h * w * c, i = self->next_++;
             if (i == arena.size()) arena.push_back(self->exec_.template alloc<float>(count));
             if (arena[i].size() < count) arena[i] = self->exec_.template alloc<float>(count);
-            return Map{arena[i].data(), n, h, w, c};
+            return Map{arena[i].data(), n, h, w, c, i};
         }
         FeatureView view(const Map& m) const { return FeatureView{m.data, m.n, m.h, m.w, m.c, m.c}; }
         void conv(const Conv& c, const FeatureView& in, const FeatureView& out) const {
@@ -164,13 +165,9 @@ private:
     Tensor download(const Map& m) {
         exec_.synchronize();
         Tensor t = Tensor::nhwc(m.n, m.h, m.w, m.c);
-        for (auto& b : arena_)
-            if (b.data() == m.data) {
-                const std::vector<float> v = exec_.download(b, t.size());
-                std::copy(v.begin(), v.end(), t.data());
-                return t;
-            }
-        throw Error("internal: map not in the arena", {"", "KernelInceptionV3::download"});
+        const std::vector<float> v = exec_.download(arena_[m.slot], t.size());
+        std::copy(v.begin(), v.end(), t.data());
+        return t;
     }
 
     Exec& exec_;

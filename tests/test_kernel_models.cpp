@@ -20,25 +20,10 @@
 #include "../kernels/hierdec_kernels.hpp"
 #include "../kernels/inception_v3_kernels.hpp"
 #include "../kernels/pipeline_accelerator.hpp"
+#include "kernel_checks.hpp"
 #include "test_util.hpp"
 
-namespace {
-
-/// Worst |a - b| over a block, divided by the block's largest |b|: the error relative to the layer's scale.
-double scaled_error(const photong::Tensor& a, const photong::Tensor& b) {
-    REQUIRE(a.shape() == b.shape());
-    double worst = 0, scale = 0;
-    long nan = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        nan += std::isnan(a[i]);
-        worst = std::max(worst, double(std::fabs(a[i] - b[i])));
-        scale = std::max(scale, double(std::fabs(b[i])));
-    }
-    CHECK(nan == 0);
-    return scale > 0 ? worst / scale : worst;
-}
-
-}  // namespace
+using photong_test::scaled_error;
 
 TEST_CASE("kernel backend: the whole InceptionV3 (shipped weights, a 75x75 photo) through the host executor, every block against the CPU path") {
     // Tolerance: 1e-5 of each block's largest value. Both paths are fp32 but sum in different orders, and

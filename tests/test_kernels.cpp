@@ -16,6 +16,7 @@
 #include <photong/nn/pooling.hpp>
 
 #include "../kernels/conv2d.cuh"
+#include "../kernels/gemm_args.hpp"
 #include "../kernels/kernel_cases.hpp"
 #include "../kernels/lstm_cell.cuh"
 #include "../kernels/preprocess.cuh"
@@ -150,9 +151,10 @@ namespace {
 /// out (rows, n) = in (rows, k) . w (k, n) [+ bias], through kernels/conv2d.cuh as a 1x1 convolution (the host
 /// stand-in for the device's cuBLAS GEMM).
 void gemm_through_conv(const float* in, int rows, int k, const float* w, int n, const float* bias, float* out) {
-    photong::kernels::ConvArgs a;
-    a.in = in, a.n = 1, a.h = 1, a.w = rows, a.cin = k, a.in_stride = k;
-    a.weight = w, a.bias = bias, a.out = out, a.oh = 1, a.ow = rows, a.cout = n, a.out_stride = n;
+    photong::kernels::GemmArgs g;
+    g.a = in, g.lda = k, g.b = w, g.c = out, g.ldc = n, g.m = rows, g.n = n, g.k = k;
+    photong::kernels::ConvArgs a = photong::kernels::gemm_as_conv(g);  // the host executor's cuBLAS stand-in, plus a bias
+    a.bias = bias;
     photong::simt::launch(photong::kernels::conv_grid(a), dim3(photong::kernels::kConvThreads), 0, photong::kernels::conv2d_implicit_gemm, a);
 }
 

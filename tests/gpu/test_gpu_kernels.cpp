@@ -19,6 +19,7 @@
 
 #include "../../kernels/cuda/launch.hpp"
 #include "../../kernels/kernel_cases.hpp"
+#include "device_test_main.hpp"
 
 namespace {
 
@@ -92,14 +93,5 @@ TEST_CASE("gpu: all 94 InceptionV3 convolutions at full size against nn/conv2d.h
 }
 
 int main(int argc, char** argv) {
-    const int devices = photong::cuda::device_count();
-    if (devices == 0) {
-        std::printf("skipped: no CUDA device (the kernels were checked on the CPU by test_kernels)\n");
-        return 77;
-    }
-    cudaDeviceProp prop{};
-    photong::cuda::check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
-    std::printf("device 0: %s, sm_%d%d, %.1f GiB\n", prop.name, prop.major, prop.minor, prop.totalGlobalMem / 1073741824.0);
-    doctest::Context context(argc, argv);
-    return context.run();
+    return photong_test::run_device_tests(argc, argv, "the kernels were checked on the CPU by test_kernels");
 }

@@ -26,6 +26,8 @@
 
 #include "../../kernels/cuda/executor.hpp"
 #include "../../kernels/pipeline_accelerator.hpp"
+#include "device_test_main.hpp"
+#include "../kernel_checks.hpp"
 
 namespace {
 
@@ -57,19 +59,6 @@ photong::Image synthetic_picture(int variant) {
     return img;
 }
 
-double scaled_error(const photong::Tensor& a, const photong::Tensor& b) {
-    REQUIRE(a.shape() == b.shape());
-    double worst = 0, scale = 0;
-    long nan = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        nan += std::isnan(a[i]);
-        worst = std::max(worst, double(std::fabs(a[i] - b[i])));
-        scale = std::max(scale, double(std::fabs(b[i])));
-    }
-    CHECK(nan == 0);
-    return scale > 0 ? worst / scale : worst;
-}
-
 }  // namespace
 
 TEST_CASE("gpu: InceptionV3 from a picture's bytes (resize on the device) and at batch 8, against the CPU path (1e-5 of the scale)") {
@@ -79,14 +68,14 @@ TEST_CASE("gpu: InceptionV3 from a picture's bytes (resize on the device) and at
     photong::kernels::KernelInceptionV3<Exec> gpu(file, exec);
     for (int variant = 0; variant < 2; ++variant) {
         const photong::Image image = synthetic_picture(variant);
-        const double e = scaled_error(gpu.features(image), cpu.features(image));
+        const double e = photong_test::scaled_error(gpu.features(image), cpu.features(image));
         CHECK(e <= 1e-5);
         MESSAGE("picture " << variant << ": max |gpu - cpu| / max |cpu| = " << e);
     }
     photong::Tensor batch = photong::Tensor::nhwc(8, 299, 299, 3);
     photong::Rng rng(5);
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i] = float(rng.uniform() * 2 - 1);
-    const double e = scaled_error(gpu.features(batch), cpu.features(batch));
+    const double e = photong_test::scaled_error(gpu.features(batch), cpu.features(batch));
     CHECK(e <= 1e-5);
     MESSAGE("batch 8: max |gpu - cpu| / max |cpu| = " << e);
 }
@@ -142,15 +131,5 @@ TEST_CASE("gpu: photong's pipeline with the CUDA accelerator writes the CPU pipe
 }
 
 int main(int argc, char** argv) {
-    const int devices = photong::cuda::device_count();
-    if (devices == 0) {
-        std::printf("skipped: no CUDA device (the same models ran through the host SIMT executor in test_kernel_models)\n");
-        return 77;
-    }
-    cudaDeviceProp prop{};
-    photong::cuda::check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
-    std::printf("device 0: %s, sm_%d%d, %.1f GiB; weights from %s\n", prop.name, prop.major, prop.minor, prop.totalGlobalMem / 1073741824.0,
-                weights_dir().c_str());
-    doctest::Context context(argc, argv);
-    return context.run();
+    return photong_test::run_device_tests(argc, argv, "the same models ran through the host SIMT executor in test_kernel_models", "; weights from " + weights_dir());
 }
