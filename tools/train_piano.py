@@ -75,13 +75,28 @@ class PerformanceRNN(nn.Module):
         return self.output(torch.cat(outs, dim=2))
 
 
-def tensors_for_export(model):
-    t = {"embedding/weight": model.embedding.weight, "input/weight": model.input.weight, "input/bias": model.input.bias,
-         "init/weight": model.init.weight, "init/bias": model.init.bias, "output/weight": model.output.weight, "output/bias": model.output.bias}
+def export_names(model):
+    """The exported file's tensor names -> the model's parameters (the names performance_rnn.hpp reads)."""
+    names = {"embedding/weight": model.embedding.weight, "input/weight": model.input.weight, "input/bias": model.input.bias,
+             "init/weight": model.init.weight, "init/bias": model.init.bias, "output/weight": model.output.weight, "output/bias": model.output.bias}
     for k, g in enumerate(model.grus):
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            t[f"gru_{k}/{name}"] = getattr(g, name + "_l0")
-    return {k: v.detach().cpu().numpy().astype(np.float32) for k, v in t.items()}
+            names[f"gru_{k}/{name}"] = getattr(g, name + "_l0")
+    return names
+
+
+def tensors_for_export(model):
+    return {k: v.detach().cpu().numpy().astype(np.float32) for k, v in export_names(model).items()}
+
+
+def load_exported(path):
+    """A model built and filled from an exported file (F16 values widened to float32); returns (model, metadata)."""
+    t, meta = safetensors_io.load(path)
+    model = PerformanceRNN(units=int(meta["units"]), layers=int(meta["layers"]))
+    with torch.no_grad():
+        for name, p in export_names(model).items():
+            p.copy_(torch.as_tensor(np.asarray(t[name], np.float32)))
+    return model, meta
 
 
 class Data:
@@ -192,13 +207,8 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     state = {"step": 0, "train_seconds": 0.0, "evals": []}
     if a.init_from and not (a.resume or a.export):
-        t, m = safetensors_io.load(a.init_from)
-        state_dict = {"embedding.weight": t["embedding/weight"], "input.weight": t["input/weight"], "input.bias": t["input/bias"],
-                      "init.weight": t["init/weight"], "init.bias": t["init/bias"], "output.weight": t["output/weight"], "output.bias": t["output/bias"]}
-        for k in range(a.layers):
-            for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                state_dict[f"grus.{k}.{n}_l0"] = t[f"gru_{k}/{n}"]
-        model.load_state_dict({k: torch.as_tensor(np.asarray(v, np.float32)) for k, v in state_dict.items()})
+        loaded, m = load_exported(a.init_from)
+        model.load_state_dict(loaded.state_dict())
         state["step"] = int(m.get("steps_trained", "0"))
         state["train_seconds"] = float(m.get("cpu_hours", "0")) * 3600
         print(f"initialised from {a.init_from} (step {state['step']})", flush=True)

@@ -65,14 +65,7 @@ def main():
     print("piano fixture: 20 runs, smallest decision margin", min(r["min_margin"] for r in runs))
     shipped = os.path.join(HERE, "..", "..", "weights", "piano_performance_rnn.safetensors")
     if os.path.exists(shipped):  # the trained model: 20 decodes of 200 events (the weights stay in weights/)
-        t, m = safetensors_io.load(shipped)
-        trained = train_piano.PerformanceRNN(units=int(m["units"]), layers=int(m["layers"])).eval()
-        state = {"embedding.weight": t["embedding/weight"], "input.weight": t["input/weight"], "input.bias": t["input/bias"],
-                 "init.weight": t["init/weight"], "init.bias": t["init/bias"], "output.weight": t["output/weight"], "output.bias": t["output/bias"]}
-        for k in range(int(m["layers"])):
-            for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                state[f"grus.{k}.{n}_l0"] = t[f"gru_{k}/{n}"]
-        trained.load_state_dict({k: torch.as_tensor(np.asarray(v, np.float32)) for k, v in state.items()})
+        trained = train_piano.load_exported(shipped)[0].eval()
         runs = decodes(trained, 80, 200)
         save(os.path.join(out, "piano_trained_runs.safetensors"), {}, runs, {"model": "runs of weights/piano_performance_rnn.safetensors"})
         print("piano fixture (trained model): 20 runs, smallest decision margin", min(r["min_margin"] for r in runs))
