@@ -53,6 +53,7 @@ extern char** environ;
 #include <photong/music/midi.hpp>
 #include <photong/music/piano_roll.hpp>
 #include <photong/pipeline.hpp>
+#include <photong/result_json.hpp>
 
 #include "cli_args.hpp"
 
@@ -127,13 +128,6 @@ std::string default_output(const std::string& image) {
     return (b.empty() ? std::string("photong") : b) + ".mid";
 }
 
-const char* kPitchNames[12] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
-
-/// Scientific pitch notation, MIDI 60 = C4.
-std::string note_name(int pitch) { return std::string(kPitchNames[((pitch % 12) + 12) % 12]) + std::to_string(pitch / 12 - 1); }
-
-std::string key_name(const photong::Key& k) { return std::string(kPitchNames[k.tonic_pitch_class]) + (k.major ? " major" : " minor"); }
-
 /// The first soundfont found: $PHOTONG_SOUNDFONT, else Debian's fluid-soundfont-gm files; "" if none.
 std::string find_soundfont() {
     if (const char* env = std::getenv("PHOTONG_SOUNDFONT")) return exists(env) ? env : "";
@@ -184,23 +178,6 @@ void render_wav(const std::string& midi, const std::string& tmp, const std::stri
     (void)midi, (void)tmp, (void)soundfont;
     throw photong::Error("--wav needs a POSIX system to run fluidsynth", {wav});
 #endif
-}
-
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-
-nlohmann::json metrics_json(const photong::VariationMetrics& m) {
-    return {{"pitch_entropy", number(m.pitch_entropy)},
-            {"pitch_class_entropy", number(m.pitch_class_entropy)},
-            {"polyphony_rate", number(m.polyphony_rate)},
-            {"groove_consistency", number(m.groove_consistency)}};
-}
-
-nlohmann::json notes_json(const std::vector<photong::Note>& notes) {
-    nlohmann::json a = nlohmann::json::array();
-    for (const photong::Note& n : notes)
-        a.push_back({{"pitch", n.pitch}, {"name", note_name(n.pitch)}, {"start_step", n.start_step}, {"end_step", n.end_step},
-                     {"start_s", n.start_s}, {"end_s", n.end_s}, {"velocity", n.velocity}});
-    return a;
 }
 
 }  // namespace
@@ -381,7 +358,7 @@ int main(int argc, char** argv) {
         midi_out.write(midi_bytes.data(), midi_bytes.size());
         if (png_out) {
             photong::PianoRollLabels labels;
-            labels.title = basename_of(image) + " - " + std::to_string(int(std::lround(r.bpm))) + " BPM, " + key_name(r.key);
+            labels.title = basename_of(image) + " - " + std::to_string(int(std::lround(r.bpm))) + " BPM, " + photong::key_name(r.key);
             const std::vector<std::uint8_t> png = photong::encode_png(photong::labelled_piano_roll(r.melody, r.chords, r.steps_per_bar, labels));
             png_out->write(png.data(), png.size());
         }
@@ -406,52 +383,10 @@ int main(int argc, char** argv) {
         std::vector<const photong::Note*> first_bar;
         for (const photong::Note& n : r.melody)
             if (n.start_step < r.steps_per_bar) first_bar.push_back(&n);
-        auto source_name = [](photong::GenerateResult::AffectSource s) {
-            using S = photong::GenerateResult::AffectSource;
-            return s == S::User ? "option" : s == S::Colour ? "colour" : "bridge";
-        };
         if (json) {
-            nlohmann::json j;
+            nlohmann::json j = photong::result_to_json(r, opt);
             j["image"] = image;
             j["output"] = out_path;
-            const bool piano = r.generator == photong::GenerateOptions::Generator::Piano;
-            j["generator"] = piano ? "piano" : "melody";
-            if (piano) {
-                j["seconds"] = opt.seconds;
-                nlohmann::json perf = nlohmann::json::array();
-                for (const auto& n : r.performance) perf.push_back({{"pitch", n.pitch}, {"velocity", n.velocity}, {"start_s", n.start_s}, {"end_s", n.end_s}});
-                j["performance"] = perf;
-            }
-            j["seed"] = opt.seed;
-            j["temperature"] = r.temperature;
-            j["temperature_source"] = opt.temperature ? "option" : "default";
-            j["top_k"] = r.sampling.top_k;
-            j["top_p"] = r.sampling.top_p;
-            j["form"] = r.form.name();
-            j["variations"] = opt.variations;
-            j["rank"] = photong::rank_name(opt.rank);
-            j["chosen"] = r.chosen;
-            j["affect_source"] = r.colour_affect ? "colour" : "bridges";  // kept for scripts written before the per-value sources
-            j["arousal_source"] = source_name(r.arousal_source);
-            j["valence_source"] = source_name(r.valence_source);
-            j["arousal"] = r.arousal;
-            j["valence"] = r.valence;
-            j["bpm"] = r.bpm;
-            j["tempo_us_per_quarter"] = photong::tempo_microseconds(r.bpm);
-            j["key"] = {{"tonic_pitch_class", r.key.tonic_pitch_class}, {"tonic", kPitchNames[r.key.tonic_pitch_class]},
-                        {"mode", r.key.major ? "major" : "minor"}, {"name", key_name(r.key)}};
-            j["bars"] = photong::Pipeline::kBars;
-            j["events"] = r.events;
-            j["latent"] = r.latent.values();
-            j["latent_source"] = r.latent_source == photong::GenerateOptions::LatentSource::Map ? "map" : "photong";
-            j["picture"] = {{"brightness", r.picture.brightness}, {"edge_density", r.picture.edge_density}};
-            j["sliders"] = {{"brightness", opt.brightness}, {"contrast", opt.contrast}};
-            j["metrics"] = metrics_json(r.metrics);
-            nlohmann::json c = nlohmann::json::array();
-            for (const auto& m : r.candidates) c.push_back(metrics_json(m));
-            j["candidates"] = c;
-            j["melody"] = notes_json(r.melody);
-            j["chords"] = notes_json(r.chords);
             if (!png_path.empty()) j["png"] = png_path;
             if (!wav_path.empty()) j["wav"] = wav_path;
             std::printf("%s\n", j.dump().c_str());
@@ -465,16 +400,16 @@ int main(int argc, char** argv) {
                 std::printf("melody code from the embedding bridge (--bridge photong)\n");
             if (piano)
                 std::printf("arousal %.3f -> note density class %d   (%s)\n", r.arousal, photong::piano_plan(r.valence, r.arousal, r.picture).conditions.density.value_or(0),
-                            source_name(r.arousal_source));
+                            photong::affect_source_name(r.arousal_source));
             else
-                std::printf("arousal %.3f -> %.1f BPM   (%s)\n", r.arousal, r.bpm, source_name(r.arousal_source));
-            std::printf("valence %.3f -> %s   (%s)\n", r.valence, key_name(r.key).c_str(), source_name(r.valence_source));
+                std::printf("arousal %.3f -> %.1f BPM   (%s)\n", r.arousal, r.bpm, photong::affect_source_name(r.arousal_source));
+            std::printf("valence %.3f -> %s   (%s)\n", r.valence, photong::key_name(r.key).c_str(), photong::affect_source_name(r.valence_source));
             std::printf("temperature %g%s, top-k %d, top-p %g%s%s\n", r.temperature,
                         opt.temperature ? "" : (piano ? " (the piano model's)" : r.temperature == photong::kPhotongTemperature ? " (Photong's)" : " (the melody model's)"),
                         r.sampling.top_k, double(r.sampling.top_p), piano ? "" : ", form ", piano ? "" : r.form.name().c_str());
             std::printf("bar 1:");
             if (first_bar.empty()) std::printf(" (rest)");
-            for (const photong::Note* n : first_bar) std::printf(" %s", note_name(n->pitch).c_str());
+            for (const photong::Note* n : first_bar) std::printf(" %s", photong::note_name(n->pitch).c_str());
             std::printf("\n");
             if (opt.variations > 1)
                 std::printf("variation %d of %d (rank %s)\n", r.chosen + 1, opt.variations, photong::rank_name(opt.rank));

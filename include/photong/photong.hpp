@@ -44,3 +44,4 @@
 #include "photong/nn/pooling.hpp"
 #include "photong/nn/winograd.hpp"
 #include "photong/pipeline.hpp"
+#include "photong/result_json.hpp"
