@@ -38,7 +38,7 @@
 
 #include <nlohmann/json.hpp>
 
-#if defined(__unix__) || defined(__APPLE__)
+#if (defined(__unix__) || defined(__APPLE__)) && !defined(__EMSCRIPTEN__)  // WebAssembly cannot start programs
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -176,7 +176,7 @@ void render_wav(const std::string& midi, const std::string& tmp, const std::stri
         throw photong::Error("fluidsynth exited 0 but wrote no audio", {wav});
 #else
     (void)midi, (void)tmp, (void)soundfont;
-    throw photong::Error("--wav needs a POSIX system to run fluidsynth", {wav});
+    throw photong::Error("--wav needs a system that can start fluidsynth (a native POSIX build, not WebAssembly)", {wav});
 #endif
 }
 
@@ -349,8 +349,8 @@ int main(int argc, char** argv) {
         auto since = [&] { return std::chrono::duration<double>(clock::now() - t0).count(); };
         opt.progress = [&](const char* stage) {
             const std::string s = stage;
-            if (s == "features") std::fprintf(stderr, "photong: [%.1f s] InceptionV3 features of %s ...\n", since(), image.c_str());
-            else if (s == "decode") std::fprintf(stderr, "photong: [%.1f s] decoding %d melod%s ...\n", since(), opt.variations, opt.variations == 1 ? "y" : "ies");
+            if (s == "features") std::fprintf(stderr, "photong: [%.2f s] InceptionV3 features of %s ...\n", since(), image.c_str());
+            else if (s == "decode") std::fprintf(stderr, "photong: [%.2f s] decoding %d melod%s ...\n", since(), opt.variations, opt.variations == 1 ? "y" : "ies");
         };
         const photong::GenerateResult r = pipeline.generate(image, opt);
         // Every output is made in its temporary first; they are put in place together only when all succeeded.
@@ -363,7 +363,7 @@ int main(int argc, char** argv) {
             png_out->write(png.data(), png.size());
         }
         if (wav_out) {
-            std::fprintf(stderr, "photong: [%.1f s] rendering %s with fluidsynth (%s) ...\n", since(), wav_path.c_str(), soundfont.c_str());
+            std::fprintf(stderr, "photong: [%.2f s] rendering %s with fluidsynth (%s) ...\n", since(), wav_path.c_str(), soundfont.c_str());
             render_wav(midi_out.temp_path(), wav_out->temp_path(), wav_path, soundfont);
         }
         std::vector<std::string> kept;
@@ -378,7 +378,7 @@ int main(int argc, char** argv) {
             }
             throw;
         }
-        std::fprintf(stderr, "photong: [%.1f s] done\n", since());
+        std::fprintf(stderr, "photong: [%.2f s] done\n", since());
 
         std::vector<const photong::Note*> first_bar;
         for (const photong::Note& n : r.melody)

@@ -13,7 +13,8 @@
 #include "photong/core/error.hpp"
 #include "photong/core/file_io.hpp"
 
-#if !defined(PHOTONG_NO_MMAP) && (defined(__unix__) || defined(__APPLE__))
+// Emscripten is left out: its mmap only copies the file into the heap, which reading does with one allocation less.
+#if !defined(PHOTONG_NO_MMAP) && !defined(__EMSCRIPTEN__) && (defined(__unix__) || defined(__APPLE__))
 #define PHOTONG_HAVE_MMAP 1
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -52,7 +52,13 @@ constexpr int kLanes = Eigen::internal::unpacket_traits<Packet>::size;
 class PackedMatrix {
 public:
 #ifndef PHOTONG_GEMM_PANEL_PACKETS
+#if defined(__wasm_simd128__)
+// Eigen 3.4 has no WebAssembly packets, so Packet is a plain float there; a panel of 16 floats gives clang rows
+// it vectorises into four SIMD128 registers (a multiply and an add per lane in the same order: the same sums).
+#define PHOTONG_GEMM_PANEL_PACKETS 16
+#else
 #define PHOTONG_GEMM_PANEL_PACKETS 2
+#endif
 #endif
     static constexpr int kPanelPackets = PHOTONG_GEMM_PANEL_PACKETS;
     static constexpr int kPanel = gemm_detail::kLanes * kPanelPackets;  ///< columns per panel
