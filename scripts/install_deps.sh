@@ -16,6 +16,8 @@ packages=(
   python3-onnx libonnx-testdata
   # the default weights come from npm (nsfwjs), unpacked with node
   nodejs npm ca-certificates
+  # beyond native C++ (issue 25): WebAssembly, the Python module, batch runs on Dask, the web page's browser test
+  emscripten pybind11-dev python3-dev python3-dask python3-distributed chromium
 )
 
 missing=()

@@ -40,5 +40,11 @@ if [ ! -f build/fixtures/mel_2bar_small.safetensors ]; then
     build/fixtures/mel_2bar_small.safetensors --model-name mel_2bar_small --allow-missing
 fi
 
+# The web page's browser test drives Debian's chromium with npm's playwright-core (pinned by tests/web/package-lock.json).
+if [ ! -d tests/web/node_modules/playwright-core ] || [ tests/web/package-lock.json -nt tests/web/node_modules/.package-lock.json ]; then
+  npm ci --prefix tests/web --no-audit --no-fund --loglevel=error
+fi
+
 scripts/build.sh
+scripts/build_wasm.sh
 ctest --test-dir build --output-on-failure
