@@ -4,8 +4,10 @@
 // reports the weight bytes it streams per second and the fraction of this machine's measured read
 // bandwidth (bench/machine_peak.hpp) that is. Run on the default thread pool (PHOTONG_NUM_THREADS).
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
+#include <memory>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -15,6 +17,8 @@
 
 #include "machine_peak.hpp"
 #include "random_music_vae.hpp"
+
+#include <unistd.h>  // mkstemp, close, unlink
 
 namespace {
 
@@ -72,13 +76,18 @@ double hierdec_bytes(int bars, int steps) {
 }
 
 void BM_HierarchicalDecode16Bars(benchmark::State& state) {
-    static const std::string path = [] {
-        const std::string p = "/tmp/photong_bench_hierdec_random.safetensors";
-        photong_bench::write_random_hierdec(p, kZ, kUnits, kClasses);
-        return p;
+    // Written to a private temporary file, loaded once and removed at once: nothing is left in /tmp.
+    static const std::unique_ptr<const photong::HierarchicalLstmDecoder> loaded = [] {
+        char path[] = "/tmp/photong_bench_hierdec_XXXXXX";
+        const int fd = mkstemp(path);
+        if (fd < 0) std::abort();
+        close(fd);
+        photong_bench::write_random_hierdec(path, kZ, kUnits, kClasses);
+        auto d = std::make_unique<const photong::HierarchicalLstmDecoder>(photong::SafetensorsFile(path));
+        unlink(path);
+        return d;
     }();
-    const photong::SafetensorsFile file(path);
-    const photong::HierarchicalLstmDecoder decoder(file);
+    const photong::HierarchicalLstmDecoder& decoder = *loaded;
     const std::int64_t batch = state.range(0);
     photong::Rng rng(7);
     photong::Tensor z = photong_bench::random_tensor({batch, kZ}, 1.0f, rng);

@@ -82,9 +82,20 @@ def main(argv):
                        (["--image-dir", work, work, "-o", "f.st"], "--image-dir only goes with --list")):
         r = run(photong_embed, *args)
         check(r.returncode == 2 and says in r.stderr, "photong-embed %s: exit %d %r" % (" ".join(args), r.returncode, r.stderr[:200]))
-    for args, says in ((["--bogus", COFFEE], "unknown option '--bogus'"), ([COFFEE, CHELSEA], "one image only")):
+    for args, says in ((["--bogus", COFFEE], "unknown option '--bogus'"), ([COFFEE, CHELSEA], "one image only"),
+                       (["--threads", "0", COFFEE], "--threads must be a whole number 1..1023, got '0'"),
+                       (["--threads", "x", COFFEE], "--threads must be a whole number 1..1023, got 'x'"), ([COFFEE, "--threads"], "--threads needs a number")):
         r = run(photong_features, *args)
         check(r.returncode == 2 and says in r.stderr, "photong-features %s: exit %d %r" % (" ".join(args), r.returncode, r.stderr[:200]))
+
+    # photong-features --threads N: the pool it says it used, and the same features as the default pool (results do not
+    # depend on the thread count).
+    feature_lines = {}
+    for n in ("1", "3"):
+        r = run(photong_features, "--threads", n, COFFEE)
+        check(r.returncode == 0 and "(%s threads)" % n in r.stdout, "photong-features --threads %s: exit %d %r" % (n, r.returncode, r.stdout[-300:]))
+        feature_lines[n] = [l for l in r.stdout.splitlines() if l.startswith("features")]
+    check(feature_lines["1"] == feature_lines["3"] and feature_lines["1"], "photong-features --threads 1 and 3 differ: %r" % feature_lines)
 
     # CSV labels that are not finite decimals.
     os.makedirs("pics")

