@@ -41,6 +41,7 @@ void BM_Conv(benchmark::State& state, ConvShape s, bool allow_winograd) {
     for (auto& v : x.values()) v = rng.uniform();
     const auto o = conv.output_shape(x.view());
     photong::Tensor y = photong::Tensor::nhwc(o[0], o[1], o[2], o[3]);
+    const photong_bench::PeakAroundRun peak(photong::default_thread_pool().size());
     for (auto _ : state) {
         conv.forward(x.view(), y.view());
         benchmark::DoNotOptimize(y.data());
@@ -48,8 +49,9 @@ void BM_Conv(benchmark::State& state, ConvShape s, bool allow_winograd) {
     const double flops = 2.0 * o[1] * o[2] * double(s.kh) * s.kw * s.cin * s.cout;
     const unsigned threads = photong::default_thread_pool().size();
     state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["peak_fraction"] = benchmark::Counter(flops * 1e-9 / photong_bench::machine_peak_gflops(threads),
-                                                         benchmark::Counter::kIsIterationInvariantRate);
+    const double peak_gflops = peak.gflops();
+    state.counters["peak_fraction"] = benchmark::Counter(flops * 1e-9 / peak_gflops, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["peak_GFLOP/s"] = peak_gflops;
     state.counters["threads"] = threads;
     state.SetLabel(conv.uses_winograd(x.view()) ? "winograd F(2x2,3x3)" : "direct");
 }
