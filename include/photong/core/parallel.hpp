@@ -87,56 +87,90 @@ private:
             for (std::int64_t i = 0; i < count; ++i) fn(i);
             return;
         }
+        if (count > kMaxJobItems) {  // an item index must fit the low half of next_
+            for (std::int64_t base = 0; base < count; base += kMaxJobItems) {
+                auto slice = [&](std::int64_t i) { fn(base + i); };
+                run_job(std::min(kMaxJobItems, count - base), TaskRef(slice));
+            }
+            return;
+        }
         std::lock_guard<std::mutex> one_job_at_a_time(job_mutex_);
+        std::uint64_t generation = 0;
         {
             std::lock_guard<std::mutex> lock(mutex_);
+            generation = ++generation_;
             job_ = &fn;
             job_count_ = count;
-            next_.store(0);
-            pending_workers_.store(unsigned(workers_.size()));
+            completed_.store(0);
+            cancelled_.store(false);
             error_ = nullptr;
-            ++generation_;
+            next_.store(packed(generation, 0));
         }
         wake_.notify_all();
-        run_items();
-        for (int spin = 0; spin < kSpinIterations && pending_workers_.load() != 0; ++spin) cpu_relax();
+        run_items(generation, fn, count);
+        // Wait for the items, not for the threads: a worker that wakes late finds every item taken and does nothing,
+        // so a worker whose core is busy elsewhere no longer holds up each call by a scheduler time slice (waiting
+        // for every worker to check in made 2 threads 2-3x slower than 1 on a machine with one core taken).
+        for (int spin = 0; spin < kSpinIterations && completed_.load() != count; ++spin) cpu_relax();
         std::unique_lock<std::mutex> lock(mutex_);
-        done_.wait(lock, [this] { return pending_workers_ == 0; });
+        done_.wait(lock, [&] { return completed_.load() == count; });
         job_ = nullptr;
         if (error_) std::rethrow_exception(error_);
     }
 
-    void run_items() {
+    /// next_ holds the job's generation (high 32 bits) and the next item (low 32 bits), so that a worker still
+    /// holding an earlier job can never take an item of a later one.
+    static std::uint64_t packed(std::uint64_t generation, std::int64_t item) { return (generation << 32) | std::uint64_t(item); }
+
+    bool claim(std::uint64_t generation, std::int64_t count, std::int64_t& item) {
+        std::uint64_t v = next_.load();
         for (;;) {
-            const std::int64_t i = next_.fetch_add(1);
-            if (i >= job_count_) return;
-            try {
-                (*job_)(i);
-            } catch (...) {
-                std::lock_guard<std::mutex> lock(mutex_);
-                if (!error_) error_ = std::current_exception();
-                next_.store(job_count_);  // stop handing out work
+            if ((v >> 32) != (generation & 0xFFFFFFFFu) || std::int64_t(v & 0xFFFFFFFFu) >= count) return false;
+            if (next_.compare_exchange_weak(v, v + 1)) {
+                item = std::int64_t(v & 0xFFFFFFFFu);
+                return true;
             }
         }
     }
+
+    /// Runs items of job `generation` until none is left. After an exception the remaining items are taken and
+    /// counted but not run, and the first exception is kept for the caller.
+    void run_items(std::uint64_t generation, const TaskRef& fn, std::int64_t count) {
+        std::int64_t item = 0;
+        while (claim(generation, count, item)) {
+            if (!cancelled_.load()) {
+                try {
+                    fn(item);
+                } catch (...) {
+                    std::lock_guard<std::mutex> lock(mutex_);
+                    if (!error_) error_ = std::current_exception();
+                    cancelled_.store(true);
+                }
+            }
+            if (completed_.fetch_add(1) + 1 == count) {
+                std::lock_guard<std::mutex> lock(mutex_);  // the caller tests completed_ under it: no lost wake-up
+                done_.notify_one();
+            }
+        }
+    }
+
     void worker_loop() {
         std::uint64_t seen = 0;
         for (;;) {
             // Layers come back to back: spin a little before sleeping, because waking a sleeping
             // thread costs tens of microseconds, a real share of a small layer's time.
             for (int spin = 0; spin < kSpinIterations && generation_.load() == seen; ++spin) cpu_relax();
+            const TaskRef* job = nullptr;
+            std::int64_t count = 0;
             {
                 std::unique_lock<std::mutex> lock(mutex_);
                 wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
                 if (stopping_) return;
                 seen = generation_;
+                job = job_, count = job_count_;
             }
-            run_items();
-            {
-                std::lock_guard<std::mutex> lock(mutex_);
-                --pending_workers_;
-            }
-            done_.notify_one();
+            // The job may be finished already (job_ null, or every item taken): run_items then does nothing.
+            if (job) run_items(seen, *job, count);
         }
     }
 
@@ -154,10 +188,12 @@ private:
     std::condition_variable wake_, done_;
     const TaskRef* job_ = nullptr;
     std::int64_t job_count_ = 0;
-    std::atomic<std::int64_t> next_{0};
+    static constexpr std::int64_t kMaxJobItems = 0xFFFFFFFF;
+    std::atomic<std::uint64_t> next_{0};
+    std::atomic<std::int64_t> completed_{0};
+    std::atomic<bool> cancelled_{false};
     // Changed under mutex_ (so the condition variables never miss a change), atomic so the spin
-    // loops can read them without the lock.
-    std::atomic<unsigned> pending_workers_{0};
+    // loops can read it without the lock.
     std::atomic<std::uint64_t> generation_{0};
     bool stopping_ = false;
     std::exception_ptr error_;
