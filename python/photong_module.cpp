@@ -16,7 +16,6 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,17 +70,9 @@ photong::Image image_from_array(const py::array& a) {
     if (!py::isinstance<py::array_t<std::uint8_t>>(a) || !shape_ok)
         throw py::value_error("image must be a uint8 array of shape (H, W, 3), (H, W) or (H, W, 4); found a " +
                               std::string(py::str(a.dtype())) + " array of shape " + shape_text(a));
-    const py::ssize_t h = a.shape(0), w = a.shape(1), sy = a.strides(0), sx = a.strides(1);
-    const py::ssize_t sc = a.ndim() == 3 ? a.strides(2) : 0;  // grey: the one sample for all three channels
-    const auto* base = static_cast<const std::uint8_t*>(a.data());
-    photong::Image image;
-    image.width = int(w), image.height = int(h);
-    image.rgb.resize(std::size_t(w) * std::size_t(h) * 3);
-    std::uint8_t* out = image.rgb.data();
-    for (py::ssize_t y = 0; y < h; ++y)
-        for (py::ssize_t x = 0; x < w; ++x)
-            for (py::ssize_t c = 0; c < 3; ++c) *out++ = base[y * sy + x * sx + c * sc];
-    return image;
+    const int channels = a.ndim() == 3 ? int(a.shape(2)) : 1;
+    return photong::image_from_pixels(static_cast<const std::uint8_t*>(a.data()), int(a.shape(1)), int(a.shape(0)), channels, a.strides(0),
+                                      a.strides(1), a.ndim() == 3 ? a.strides(2) : 0);
 }
 
 /// Options of generate() as GenerateOptions, with the `photong` command's names and ranges (ValueError otherwise).
@@ -163,9 +154,7 @@ std::unique_ptr<PyPipeline> make_pipeline(const py::object& weights_dir, bool ve
     if (threads < 0 || threads > 1023) throw py::value_error("threads must be 0..1023 (0: PHOTONG_NUM_THREADS or all cores), got " + std::to_string(threads));
     photong::PipelineWeights w = photong::PipelineWeights::in_directory(fs_path(weights_dir));
     w.verify_checksums = verify_checksums;
-    // Missing affect bridges are allowed, as the C API allows them: generate() then needs colour_affect or the value.
-    for (std::string* bridge : {&w.arousal, &w.valence})
-        if (!std::ifstream(*bridge, std::ios::binary).good()) bridge->clear();
+    w.skip_missing_affect_bridges();  // as the C API: generate() then needs colour_affect or the value
     auto p = std::make_unique<PyPipeline>();
     py::gil_scoped_release nogil;  // loading reads and hashes ~100 MB: let other Python threads (a Dask worker's) run
     p->pipeline = std::make_unique<photong::Pipeline>(w);

@@ -6,9 +6,9 @@
 #include "photong/c_api.h"
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <exception>
-#include <fstream>
 #include <memory>
 #include <new>
 #include <optional>
@@ -124,9 +124,7 @@ photong_status photong_pipeline_create(const char* weights_dir, int verify_check
     return guarded([&] {
         photong::PipelineWeights w = photong::PipelineWeights::in_directory(weights_dir);
         w.verify_checksums = verify_checksums != 0;
-        // Missing affect bridges are allowed: generate then asks for colour_affect or the user's values by name.
-        for (std::string* bridge : {&w.arousal, &w.valence})
-            if (!std::ifstream(*bridge, std::ios::binary).good()) bridge->clear();
+        w.skip_missing_affect_bridges();
         auto p = std::make_unique<photong_pipeline>();
         p->pipeline = std::make_unique<photong::Pipeline>(w);
         if (threads > 0) {
@@ -138,11 +136,7 @@ photong_status photong_pipeline_create(const char* weights_dir, int verify_check
     });
 }
 
-void photong_pipeline_destroy(photong_pipeline* pipeline) {
-    if (!pipeline) return;
-    pipeline->pipeline.reset();  // the models first, then the pool they ran on
-    delete pipeline;
-}
+void photong_pipeline_destroy(photong_pipeline* pipeline) { delete pipeline; }  // the models first, then their pool (member order)
 
 int photong_pipeline_has_piano(const photong_pipeline* p) { return p && p->pipeline && p->pipeline->has_piano() ? 1 : 0; }
 int photong_pipeline_has_affect_bridges(const photong_pipeline* p) { return p && p->pipeline && p->pipeline->has_affect_bridges() ? 1 : 0; }
@@ -295,16 +289,7 @@ photong_status photong_generate_pixels(const photong_pipeline* p, const unsigned
     if (row_stride == 0) row_stride = row_bytes;
     if (row_stride < row_bytes) return invalid("row_stride " + std::to_string(row_stride) + " is less than width * channels = " + std::to_string(row_bytes));
     return guarded([&] {
-        photong::Image image;
-        image.width = width, image.height = height;
-        image.rgb.resize(size_t(width) * size_t(height) * 3);
-        for (int y = 0; y < height; ++y) {
-            const unsigned char* row = pixels + size_t(y) * row_stride;
-            unsigned char* dst = image.rgb.data() + size_t(y) * size_t(width) * 3;
-            for (int x = 0; x < width; ++x)
-                for (int c = 0; c < 3; ++c) dst[3 * x + c] = row[size_t(x) * size_t(channels) + size_t(channels == 1 ? 0 : c)];
-        }
-        return generate_image(p, image, o, out);
+        return generate_image(p, photong::image_from_pixels(pixels, width, height, channels, std::ptrdiff_t(row_stride), channels, 1), o, out);
     });
 }
 

@@ -106,6 +106,13 @@ struct PipelineWeights {
     static constexpr const char* kLatentMapFile = "image_latent_map.safetensors";
     static constexpr const char* kPianoFile = "piano_performance_rnn.safetensors";
 
+    /// Forgets the arousal and valence bridge files that do not exist, so that a Pipeline loads without them;
+    /// generate() then asks, by name, for colour_affect or the user's values (the C API and the Python module).
+    void skip_missing_affect_bridges() {
+        for (std::string* bridge : {&arousal, &valence})
+            if (!std::ifstream(*bridge, std::ios::binary).good()) bridge->clear();
+    }
+
     /// The default file names inside `dir`; `latent_map` and `piano` only when `dir` holds those files.
     static PipelineWeights in_directory(const std::string& dir) {
         const std::string d = dir.empty() ? std::string("./") : (dir.back() == '/' ? dir : dir + "/");

@@ -6,6 +6,7 @@
 // include <stb_image.h> itself before this header.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -43,6 +44,22 @@ struct Image {
     int width = 0, height = 0;
     std::vector<std::uint8_t> rgb;  ///< width * height * 3 bytes
 };
+
+/// Pixels someone else decoded as an Image: `height` rows of `width` pixels of `channels` bytes (1 grey, 3 RGB, 4 RGBA
+/// with alpha ignored, as the file decoder ignores it), walked by byte strides from `pixels` (any may be negative, e.g.
+/// a flipped numpy view). The C API and the Python module take pictures this way; the caller checks the sizes.
+inline Image image_from_pixels(const std::uint8_t* pixels, int width, int height, int channels, std::ptrdiff_t row_stride,
+                               std::ptrdiff_t pixel_stride, std::ptrdiff_t channel_stride) {
+    const std::ptrdiff_t grey_or_colour = channels == 1 ? 0 : channel_stride;  // grey: one sample for all three
+    Image image;
+    image.width = width, image.height = height;
+    image.rgb.resize(std::size_t(width) * std::size_t(height) * 3);
+    std::uint8_t* out = image.rgb.data();
+    for (std::ptrdiff_t y = 0; y < height; ++y)
+        for (std::ptrdiff_t x = 0; x < width; ++x)
+            for (std::ptrdiff_t c = 0; c < 3; ++c) *out++ = pixels[y * row_stride + x * pixel_stride + c * grey_or_colour];
+    return image;
+}
 
 /// Bounds on what the decoder accepts. The pixel limit stops a tiny file that claims to be
 /// 100000x100000 from making the decoder allocate tens of gigabytes.
