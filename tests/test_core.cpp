@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <photong/core/content_checksum.hpp>
 #include <photong/core/parallel.hpp>
 #include <photong/core/rng.hpp>
 #include <photong/core/safetensors.hpp>
@@ -216,6 +217,52 @@ TEST_CASE("thread pool: thousands of small jobs back to back, each item once, la
         for (std::size_t i = 0; i < hits.size(); ++i) wrong += hits[i].load() != want[i];
         CHECK(wrong == 0);
     }
+}
+
+TEST_CASE("sha256: the SHA extensions' rounds equal the portable ones and coreutils' sha256sum, for any split") {
+    photong::Rng rng(5);
+    std::vector<unsigned char> data(300000);
+    for (unsigned char& c : data) c = static_cast<unsigned char>(rng.next_u64());
+    MESSAGE("SHA extensions on this machine: " << photong::Sha256().uses_hardware());
+    for (std::size_t n : {0, 1, 55, 56, 63, 64, 65, 127, 128, 1000, 300000})
+        for (std::size_t split : {std::size_t(0), std::size_t(1), std::size_t(63), n / 2, n}) {
+            if (split > n) continue;
+            photong::Sha256 hw(true), sw(false);
+            hw.update(data.data(), split);
+            hw.update(data.data() + split, n - split);
+            sw.update(data.data(), n);
+            CHECK_MESSAGE(hw.hex() == sw.hex(), "n " << n << " split " << split);
+        }
+    const std::string path = photong_test::temp_path("sha_random.bin");
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(data.data()), std::streamsize(data.size()));
+    std::FILE* p = ::popen(("sha256sum '" + path + "' 2>/dev/null").c_str(), "r");
+    REQUIRE(p != nullptr);
+    char out[65] = {};
+    const std::size_t got = std::fread(out, 1, 64, p);
+    ::pclose(p);
+    if (got == 64) CHECK(photong::sha256_of_file(path) == std::string(out, 64));
+    else MESSAGE("sha256sum is not installed: compared with the portable rounds only");
+}
+
+TEST_CASE("content checksum: any changed, swapped or missing word changes it") {
+    photong::Rng rng(6);
+    std::vector<unsigned char> data(1 << 16);
+    for (unsigned char& c : data) c = static_cast<unsigned char>(rng.next_u64());
+    const std::uint64_t base = photong::content_checksum(data.data(), data.size());
+    for (std::size_t at : {std::size_t(0), std::size_t(1), std::size_t(777), data.size() - 1})
+        for (int bit = 0; bit < 8; bit += 3) {
+            data[at] ^= static_cast<unsigned char>(1u << bit);
+            CHECK(photong::content_checksum(data.data(), data.size()) != base);
+            data[at] ^= static_cast<unsigned char>(1u << bit);
+        }
+    std::swap_ranges(data.begin(), data.begin() + 4, data.begin() + 64);  // two words of the same lane trade places
+    CHECK(photong::content_checksum(data.data(), data.size()) != base);
+    std::swap_ranges(data.begin(), data.begin() + 4, data.begin() + 64);
+    CHECK(photong::content_checksum(data.data(), data.size() - 1) != base);
+    std::vector<unsigned char> longer = data;
+    longer.push_back(0);  // a trailing zero byte still changes the length
+    CHECK(photong::content_checksum(longer.data(), longer.size()) != base);
+    CHECK(photong::content_checksum(data.data(), data.size()) == base);
 }
 
 TEST_CASE("sha256: FIPS 180-4's examples, and a checksum file beside a weights file") {
