@@ -49,6 +49,7 @@ extern char** environ;
 
 #include <photong/core/error.hpp>
 #include <photong/core/file_io.hpp>
+#include <photong/core/process_memory.hpp>
 #include <photong/image/encode_png.hpp>
 #include <photong/music/midi.hpp>
 #include <photong/music/piano_roll.hpp>
@@ -103,6 +104,8 @@ int usage(const char* problem = nullptr) {
                  "                     hierdec_mel16_photong, image_latent_map (.safetensors); each is checked\n"
                  "                     against NAME.sha256 beside it, where there is one\n"
                  "  --no-verify-weights  skip that check (your own weights beside the shipped .sha256 files)\n"
+                 "                     InceptionV3's packed layers are cached in $PHOTONG_CACHE_DIR (default\n"
+                 "                     $XDG_CACHE_HOME/photong or ~/.cache/photong; \"off\": none), ~125 MB per file\n"
                  "  --json             print the result as JSON on stdout\n"
                  "  --png ROLL.png     also draw a piano roll of the melody (orange) and chords (blue)\n"
                  "  --wav OUT.wav      also render the MIDI file to audio with fluidsynth and a GM soundfont\n"
@@ -113,6 +116,19 @@ int usage(const char* problem = nullptr) {
 
 using photong_cli::parse_double;
 using photong_cli::parse_u64;
+
+/// "mapped from PATH", "built and saved in PATH", "rebuilt (stale: ...) ...": one line for the progress messages.
+std::string describe_cache(const photong::PackedCacheReport& r) {
+    using Outcome = photong::PackedCacheReport::Outcome;
+    switch (r.outcome) {
+        case Outcome::Hit: return "mapped from " + r.path;
+        case Outcome::Built: return "built and saved in " + r.path;
+        case Outcome::Rebuilt: return "rebuilt (" + r.reason + ") and saved in " + r.path;
+        case Outcome::NotWritten: return "built, not cached: " + r.reason;
+        case Outcome::Off: break;
+    }
+    return "built (no cache: " + r.reason + ")";
+}
 
 bool exists(const std::string& path) { return std::ifstream(path, std::ios::binary).good(); }
 
@@ -183,6 +199,7 @@ void render_wav(const std::string& midi, const std::string& tmp, const std::stri
 }  // namespace
 
 int main(int argc, char** argv) {
+    photong::keep_freed_memory();  // core/process_memory.hpp: layers reuse pages instead of faulting fresh ones
     std::string image, out_path, png_path, wav_path, weights_dir = PHOTONG_DEFAULT_WEIGHTS_DIR;
     photong::GenerateOptions opt;
     bool json = false, verify_weights = true;
@@ -347,6 +364,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "photong: loading weights from %s ...\n", weights_dir.c_str());
         const photong::Pipeline pipeline(w);
         auto since = [&] { return std::chrono::duration<double>(clock::now() - t0).count(); };
+        std::fprintf(stderr, "photong: [%.2f s] weights loaded; InceptionV3's packed layers: %s\n", since(),
+                     describe_cache(pipeline.inception_cache_report()).c_str());
         opt.progress = [&](const char* stage) {
             const std::string s = stage;
             if (s == "features") std::fprintf(stderr, "photong: [%.2f s] InceptionV3 features of %s ...\n", since(), image.c_str());

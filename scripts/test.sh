@@ -47,4 +47,7 @@ fi
 
 scripts/build.sh
 scripts/build_wasm.sh
+# InceptionV3's packed-weights cache (models/packed_weights_cache.hpp) goes in the build tree, not the user's home:
+# the suites load several InceptionV3 files (random fixtures, the shipped weights), ~90 MB of cache each.
+export PHOTONG_CACHE_DIR="${PHOTONG_CACHE_DIR:-$PWD/build/packed-cache}"
 ctest --test-dir build --output-on-failure

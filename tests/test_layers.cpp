@@ -155,6 +155,42 @@ TEST_CASE("conv2d: Winograd F(2x2, 3x3) equals the reference, odd sizes, padding
     CHECK_FALSE(small.uses_winograd(Tensor::nhwc(1, 8, 8, 32).view()));
 }
 
+TEST_CASE("conv2d: Winograd weights made at the first large input are the ones made at load, and from_packed rebuilds a layer") {
+    photong::Rng rng(37);
+    photong::ThreadPool two(2);
+    const Tensor x = random_tensor({1, 20, 21, 48}, rng), k = random_tensor({3, 3, 48, 40}, rng, 0.2f), b = random_tensor({40}, rng);
+    Conv2DParams eager{3, 3, 1, 1, photong::Padding::Same, true}, later = eager;
+    later.winograd_at_load = false;
+    const Conv2D at_load(k, b.values(), eager), on_demand(k, b.values(), later);
+    CHECK(at_load.winograd() != nullptr);
+    CHECK(on_demand.winograd() == nullptr);
+    CHECK_FALSE(on_demand.uses_winograd(Tensor::nhwc(1, 8, 8, 48).view()));
+    CHECK(on_demand.forward(Tensor::nhwc(1, 8, 8, 48), two).dim(3) == 40);  // small: direct, nothing made
+    CHECK(on_demand.winograd() == nullptr);
+    REQUIRE(on_demand.uses_winograd(x.view()));
+    const Conv2D copy = on_demand;  // copies share the form once it is made
+    const Tensor y = on_demand.forward(x, two);
+    CHECK(on_demand.winograd() != nullptr);
+    CHECK(copy.winograd() == on_demand.winograd());
+    CHECK(y.values() == at_load.forward(x, two).values());
+    for (int xi = 0; xi < Conv2D::Winograd::kPositions; ++xi) {
+        const photong::PackedMatrix &u = at_load.winograd()->transformed(xi), &v = on_demand.winograd()->transformed(xi);
+        CHECK(std::equal(u.data(), u.data() + u.size_floats(), v.data()));
+    }
+    // The parts a cache stores make the same layer again, whether the Winograd form comes along or not.
+    const Conv2D rebuilt = Conv2D::from_packed(eager, 48, 40, at_load.packed_weights(), at_load.padded_bias(), at_load.winograd(), "rebuilt");
+    CHECK(rebuilt.forward(x, two).values() == y.values());
+    Conv2DParams no_form = later;
+    const Conv2D rebuilt_later = Conv2D::from_packed(no_form, 48, 40, at_load.packed_weights(), at_load.padded_bias(), nullptr, "rebuilt later");
+    CHECK(rebuilt_later.forward(x, two).values() == y.values());
+    CHECK_THROWS_WITH_AS(Conv2D::from_packed(eager, 47, 40, at_load.packed_weights(), at_load.padded_bias(), nullptr, "wrong"),
+                         doctest::Contains("packed conv weights do not match the layer"), photong::Error);
+    // A view of packed floats must be aligned for the micro-kernel's loads.
+    if (photong::PackedMatrix::kAlignment > sizeof(float))
+        CHECK_THROWS_WITH_AS(photong::PackedMatrix::view(at_load.packed_weights().data() + 1, 432, 40, nullptr),
+                             doctest::Contains("not aligned"), photong::Error);
+}
+
 TEST_CASE("conv2d: writing into a channel slice leaves the other channels alone") {
     photong::Rng rng(5);
     const Tensor x = random_tensor({1, 6, 6, 4}, rng), k = random_tensor({3, 3, 4, 5}, rng);

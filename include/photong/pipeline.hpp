@@ -57,11 +57,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <exception>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "photong/core/error.hpp"
@@ -97,6 +100,10 @@ struct PipelineWeights {
     /// Check each file against the sha256sum file beside it (NAME.sha256, shipped in weights/), where there is
     /// one, before loading: a damaged file is named at once instead of ending as NaN in the tempo.
     bool verify_checksums = true;
+    /// Where InceptionV3's packed layers are cached between runs (models/packed_weights_cache.hpp): "" or "off" for
+    /// none. A valid cache maps in a few milliseconds, where packing from the file takes half a second; the
+    /// checksum of the InceptionV3 file is then the one verified when the cache was built.
+    std::string packed_cache_dir = PackedWeightsCache::default_dir();
 
     static constexpr const char* kInceptionFile = "inception_v3.safetensors";
     static constexpr const char* kEmbeddingFile = "bridge_embedding.safetensors";
@@ -241,11 +248,35 @@ inline int metadata_pitch(const SafetensorsFile& file, const std::string& key, i
     return v;
 }
 
-/// verify_weights_checksum (core/sha256.hpp) for every given file, when `w.verify_checksums`.
+/// verify_weights_checksum (core/sha256.hpp) for every given file but InceptionV3's (checked as its packed
+/// cache is built: inception_load_options), when `w.verify_checksums`.
 inline void verify_checksums(const PipelineWeights& w) {
     if (!w.verify_checksums) return;
-    for (const std::string* p : {&w.inception, &w.embedding, &w.arousal, &w.valence, &w.melody, &w.latent_map, &w.piano})
+    for (const std::string* p : {&w.embedding, &w.arousal, &w.valence, &w.melody, &w.latent_map, &w.piano})
         if (!p->empty() && std::ifstream(*p, std::ios::binary).good()) verify_weights_checksum(*p);
+}
+
+inline InceptionV3::LoadOptions inception_load_options(const PipelineWeights& w) {
+    InceptionV3::LoadOptions o;
+    o.cache_dir = w.packed_cache_dir;
+    o.verify_checksum = w.verify_checksums;
+    return o;
+}
+
+/// Runs f on a new thread (its result through the future), or later on the caller's thread where there are no
+/// threads: WebAssembly built without pthreads, whose std::async(launch::async) never runs its task (it hung
+/// the wasm command), or a system that refuses a new thread.
+template <class F>
+auto in_background(F f) -> std::future<decltype(f())> {
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+    return std::async(std::launch::deferred, std::move(f));
+#else
+    try {
+        return std::async(std::launch::async, f);
+    } catch (const std::system_error&) {
+        return std::async(std::launch::deferred, std::move(f));
+    }
+#endif
 }
 
 /// NaN-safe "a beats b": NaN never wins.
@@ -284,37 +315,11 @@ public:
     static constexpr double kDecoderQpm = 120;  ///< the decoder's notes are at 120 qpm before the touch-up
     static constexpr int kVelocity = 100;
 
-    /// Loads and checks every file once. Throws photong::Error (see the header comment).
+    /// Loads and checks every file once. Throws photong::Error (see the header comment). The other models load on a
+    /// second thread while this one maps InceptionV3 (the largest) and then checks the other files' checksums; a
+    /// checksum that does not match is the error reported, before anything a damaged file made its loader say.
     explicit Pipeline(const PipelineWeights& w)
-        : inception_((pipeline_detail::require_file(w.inception, "inception"), pipeline_detail::verify_checksums(w), w.inception)),
-          embedding_(load_bridge(w.embedding, BridgeKind::Embedding)),
-          decoder_(load_decoder(w.melody, encoding_, default_sampling_, default_form_, melody_steps_trained_)) {
-        inception_path_ = w.inception;
-        require(embedding_->output_size() == decoder_->z_size(), "the embedding bridge's output is not the melody decoder's latent size",
-                {w.embedding, "output", std::to_string(decoder_->z_size()) + " (z of " + w.melody + ")", std::to_string(embedding_->output_size())});
-        if (!w.piano.empty()) {
-            pipeline_detail::require_file(w.piano, "piano generator");
-            const SafetensorsFile file(w.piano);
-            piano_ = std::make_unique<PerformanceRnn>(file);
-            require(piano_->image_size() == InceptionV3::kFeatureChannels, "the piano generator does not take InceptionV3's pooled features",
-                    {w.piano, "init/weight", "units x 2048", std::to_string(piano_->image_size()) + " columns"});
-            piano_sampling_ = recommended_sampling(file, 1.0f);
-        }
-        if (!w.arousal.empty()) arousal_ = load_bridge(w.arousal, BridgeKind::Arousal);
-        if (!w.valence.empty()) valence_ = load_bridge(w.valence, BridgeKind::Valence);
-        if (!w.latent_map.empty()) {
-            pipeline_detail::require_file(w.latent_map, "image latent map");
-            latent_map_ = std::make_unique<ImageLatentMap>(w.latent_map);
-            require(latent_map_->z_size() == decoder_->z_size(), "the image latent map's z is not the melody decoder's latent size",
-                    {w.latent_map, "spread", std::to_string(decoder_->z_size()) + " rows (z of " + w.melody + ")", std::to_string(latent_map_->z_size())});
-            // The attribute directions belong to one melody model's encoder: a retrained model needs a refitted map.
-            const std::string& fitted_for = latent_map_->melody_steps_trained();
-            require(fitted_for.empty() || melody_steps_trained_.empty() || fitted_for == melody_steps_trained_,
-                    "the image latent map was fitted for another melody model: rerun tools/fit_image_latent_map.py (weights/BRIDGES.md)",
-                    {w.latent_map, "__metadata__.melody_steps_trained", melody_steps_trained_ + " (" + w.melody + ")", fitted_for});
-        }
-    }
-
+        : Pipeline(w, (pipeline_detail::require_file(w.inception, "inception"), pipeline_detail::in_background([w] { return load_rest(w); }))) {}
     /// Runs every model on `pool` (default: default_thread_pool()). Call before sharing the Pipeline
     /// between threads; the pool must outlive the Pipeline's use.
     void use_thread_pool(ThreadPool& pool) {
@@ -329,6 +334,9 @@ public:
     /// placement, touch-up, MIDI) stays here. Call before sharing the Pipeline between threads.
     void use_accelerator(std::shared_ptr<PipelineAccelerator> accelerator) { accelerator_ = std::move(accelerator); }
     const PipelineAccelerator* accelerator() const { return accelerator_.get(); }
+
+    /// What InceptionV3's packed-weights cache did while loading (mapped, built, rebuilt and why, off).
+    const PackedCacheReport& inception_cache_report() const { return inception_.cache_report(); }
 
     /// True when a piano generator was loaded (GenerateOptions::Generator::Piano works).
     bool has_piano() const { return piano_ != nullptr; }
@@ -510,8 +518,77 @@ private:
         return d;
     }
 
-    // Declaration order is construction order: the decoder fills encoding_, default_sampling_, default_form_ and
-    // melody_steps_trained_ while loading.
+    /// Every model but InceptionV3, loaded and checked against each other.
+    struct Rest {
+        std::unique_ptr<BridgeModel> embedding, arousal, valence;
+        std::unique_ptr<ImageLatentMap> latent_map;
+        MelodyEncoding encoding;
+        SamplingOptions sampling, piano_sampling;
+        SongForm form;
+        std::string melody_steps_trained;
+        std::unique_ptr<HierarchicalLstmDecoder> decoder;
+        std::unique_ptr<PerformanceRnn> piano;
+    };
+
+    static Rest load_rest(const PipelineWeights& w) {
+        Rest r;
+        r.embedding = load_bridge(w.embedding, BridgeKind::Embedding);
+        r.decoder = load_decoder(w.melody, r.encoding, r.sampling, r.form, r.melody_steps_trained);
+        require(r.embedding->output_size() == r.decoder->z_size(), "the embedding bridge's output is not the melody decoder's latent size",
+                {w.embedding, "output", std::to_string(r.decoder->z_size()) + " (z of " + w.melody + ")", std::to_string(r.embedding->output_size())});
+        if (!w.piano.empty()) {
+            pipeline_detail::require_file(w.piano, "piano generator");
+            const SafetensorsFile file(w.piano);
+            r.piano = std::make_unique<PerformanceRnn>(file);
+            require(r.piano->image_size() == InceptionV3::kFeatureChannels, "the piano generator does not take InceptionV3's pooled features",
+                    {w.piano, "init/weight", "units x 2048", std::to_string(r.piano->image_size()) + " columns"});
+            r.piano_sampling = recommended_sampling(file, 1.0f);
+        }
+        if (!w.arousal.empty()) r.arousal = load_bridge(w.arousal, BridgeKind::Arousal);
+        if (!w.valence.empty()) r.valence = load_bridge(w.valence, BridgeKind::Valence);
+        if (!w.latent_map.empty()) {
+            pipeline_detail::require_file(w.latent_map, "image latent map");
+            r.latent_map = std::make_unique<ImageLatentMap>(w.latent_map);
+            require(r.latent_map->z_size() == r.decoder->z_size(), "the image latent map's z is not the melody decoder's latent size",
+                    {w.latent_map, "spread", std::to_string(r.decoder->z_size()) + " rows (z of " + w.melody + ")", std::to_string(r.latent_map->z_size())});
+            // The attribute directions belong to one melody model's encoder: a retrained model needs a refitted map.
+            const std::string& fitted_for = r.latent_map->melody_steps_trained();
+            require(fitted_for.empty() || r.melody_steps_trained.empty() || fitted_for == r.melody_steps_trained,
+                    "the image latent map was fitted for another melody model: rerun tools/fit_image_latent_map.py (weights/BRIDGES.md)",
+                    {w.latent_map, "__metadata__.melody_steps_trained", r.melody_steps_trained + " (" + w.melody + ")", fitted_for});
+        }
+        return r;
+    }
+
+    Pipeline(const PipelineWeights& w, std::future<Rest> rest) : inception_(w.inception, pipeline_detail::inception_load_options(w)) {
+        inception_path_ = w.inception;
+        std::exception_ptr damaged;
+        try {
+            pipeline_detail::verify_checksums(w);
+        } catch (...) {
+            damaged = std::current_exception();
+        }
+        Rest r;
+        try {
+            r = rest.get();
+        } catch (...) {
+            if (damaged) std::rethrow_exception(damaged);
+            throw;
+        }
+        if (damaged) std::rethrow_exception(damaged);
+        embedding_ = std::move(r.embedding);
+        arousal_ = std::move(r.arousal);
+        valence_ = std::move(r.valence);
+        latent_map_ = std::move(r.latent_map);
+        encoding_ = r.encoding;
+        default_sampling_ = r.sampling;
+        piano_sampling_ = r.piano_sampling;
+        default_form_ = std::move(r.form);
+        melody_steps_trained_ = std::move(r.melody_steps_trained);
+        decoder_ = std::move(r.decoder);
+        piano_ = std::move(r.piano);
+    }
+
     InceptionV3 inception_;
     std::string inception_path_;
     std::unique_ptr<BridgeModel> embedding_;

@@ -81,7 +81,11 @@ public:
         return it->second;
     }
 
-    /// Raw little-endian bytes of a tensor (valid while this object lives).
+    /// The data section (every tensor's bytes, back to back) and its size: what a checksum of the contents covers.
+    const unsigned char* data_section() const { return data_begin_; }
+    std::uint64_t data_section_size() const { return std::uint64_t(file_->data() + file_->size() - data_begin_); }
+
+    /// Raw little-endian bytes of a tensor (valid while this object, or a copy of it, lives).
     const unsigned char* raw(const std::string& name) const { return data_begin_ + info(name).begin; }
 
     /// Tensor converted to float, whatever its stored dtype (fixtures, integer data).

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "photong/core/error.hpp"
+#include "photong/core/parallel.hpp"
 #include "photong/core/safetensors.hpp"
 #include "photong/core/tensor.hpp"
 #include "photong/nn/conv2d.hpp"
@@ -70,6 +71,11 @@ inline ConvSpec fuse_outputs(const std::vector<const ConvSpec*>& specs, std::str
     return fused;
 }
 
+namespace InceptionV3Convs {
+constexpr int kFileConvs = 94;  ///< conv2d_1 .. conv2d_94 in the weight file
+constexpr int kLayers = 75;     ///< layers after fusing each block's opening 1x1s (InceptionLayers::for_each_conv)
+}  // namespace InceptionV3Convs
+
 /// The 94 convolutions of Keras' InceptionV3 (include_top=False), as a backend's Conv objects. Each block
 /// keeps the 1x1 convolutions that open it from the block's input fused into one (`heads`; the comment
 /// gives the order of their channels).
@@ -88,10 +94,28 @@ struct InceptionLayers {
     BlockD d;
     BlockE e[2];
 
+    /// Calls f(conv) for every layer, always in the same order (the stem, then each block's members as
+    /// declared): the order a packed-weights cache stores them in.
+    template <class F>
+    void for_each_conv(F&& f) {
+        for (Conv& layer : stem) f(layer);
+        for (BlockA& x : a) for (Conv* p : {&x.heads, &x.b5_2, &x.d2, &x.d3, &x.pool}) f(*p);
+        for (Conv* p : {&b.b3, &b.d1, &b.d2, &b.d3}) f(*p);
+        for (BlockC& x : c) for (Conv* p : {&x.heads, &x.s2, &x.s3, &x.d2, &x.d3, &x.d4, &x.d5, &x.pool}) f(*p);
+        for (Conv* p : {&d.heads, &d.b3_2, &d.s2, &d.s3, &d.s4}) f(*p);
+        for (BlockE& x : e) for (Conv* p : {&x.heads, &x.b3a, &x.b3b, &x.d2, &x.d3a, &x.d3b, &x.pool}) f(*p);
+    }
+    template <class F>
+    void for_each_conv(F&& f) const {
+        const_cast<InceptionLayers*>(this)->for_each_conv([&](Conv& c) { f(static_cast<const Conv&>(c)); });
+    }
+
     /// Reads conv2d_n + batch_normalization_n for n = 1..94 in Keras order (checking every shape, folding
     /// BN with `epsilon`; gamma only when `bn_scale`) and makes each layer with make(ConvSpec) -> Conv.
+    /// The file is read in order on this thread; with a `pool`, the layers are then made on it, several at
+    /// once (make must then be safe to call concurrently: the CPU's packing is, a device upload may not be).
     template <class Make>
-    static InceptionLayers load(const SafetensorsFile& file, float epsilon, bool bn_scale, Make&& make) {
+    static InceptionLayers load(const SafetensorsFile& file, float epsilon, bool bn_scale, Make&& make, ThreadPool* pool = nullptr) {
         int index = 0;
         auto spec = [&](int cin, int cout, int kh, int kw, int stride = 1, Padding padding = Padding::Same) {
             ++index;
@@ -103,59 +127,79 @@ struct InceptionLayers {
                            epsilon, conv);
             return s;
         };
-        auto one = [&](int cin, int cout, int kh, int kw, int stride = 1, Padding padding = Padding::Same) {
-            return make(spec(cin, cout, kh, kw, stride, padding));
+        // Every layer is first described (its spec and where it goes), then made: in order, or on the pool.
+        std::vector<std::pair<ConvSpec, Conv*>> jobs;
+        jobs.reserve(InceptionV3Convs::kLayers);
+        auto one = [&](Conv* to, int cin, int cout, int kh, int kw, int stride = 1, Padding padding = Padding::Same) {
+            jobs.emplace_back(spec(cin, cout, kh, kw, stride, padding), to);
         };
+        auto fused = [&](Conv* to, const std::vector<const ConvSpec*>& specs, const char* name) { jobs.emplace_back(fuse_outputs(specs, name), to); };
         InceptionLayers L;
         // Each statement reads the next conv2d_n: the order below is the file's numbering.
-        L.stem = {one(3, 32, 3, 3, 2, Padding::Valid), one(32, 32, 3, 3, 1, Padding::Valid), one(32, 64, 3, 3, 1, Padding::Same),
-                  one(64, 80, 1, 1, 1, Padding::Valid), one(80, 192, 3, 3, 1, Padding::Valid)};
+        one(&L.stem[0], 3, 32, 3, 3, 2, Padding::Valid);
+        one(&L.stem[1], 32, 32, 3, 3, 1, Padding::Valid);
+        one(&L.stem[2], 32, 64, 3, 3, 1, Padding::Same);
+        one(&L.stem[3], 64, 80, 1, 1, 1, Padding::Valid);
+        one(&L.stem[4], 80, 192, 3, 3, 1, Padding::Valid);
         const int cin_a[3] = {192, 256, 288}, pool_a[3] = {32, 64, 64};
         for (int i = 0; i < 3; ++i) {
             const ConvSpec b1 = spec(cin_a[i], 64, 1, 1), b5_1 = spec(cin_a[i], 48, 1, 1);
-            L.a[i].b5_2 = one(48, 64, 5, 5);
+            one(&L.a[i].b5_2, 48, 64, 5, 5);
             const ConvSpec d1 = spec(cin_a[i], 64, 1, 1);
-            L.a[i].d2 = one(64, 96, 3, 3);
-            L.a[i].d3 = one(96, 96, 3, 3);
-            L.a[i].pool = one(cin_a[i], pool_a[i], 1, 1);
-            L.a[i].heads = make(fuse_outputs({&b1, &b5_1, &d1}, "block_a heads"));
+            one(&L.a[i].d2, 64, 96, 3, 3);
+            one(&L.a[i].d3, 96, 96, 3, 3);
+            one(&L.a[i].pool, cin_a[i], pool_a[i], 1, 1);
+            fused(&L.a[i].heads, {&b1, &b5_1, &d1}, "block_a heads");
         }
-        L.b = {one(288, 384, 3, 3, 2, Padding::Valid), one(288, 64, 1, 1), one(64, 96, 3, 3), one(96, 96, 3, 3, 2, Padding::Valid)};
+        one(&L.b.b3, 288, 384, 3, 3, 2, Padding::Valid);
+        one(&L.b.d1, 288, 64, 1, 1);
+        one(&L.b.d2, 64, 96, 3, 3);
+        one(&L.b.d3, 96, 96, 3, 3, 2, Padding::Valid);
         const int c7s[4] = {128, 160, 160, 192};
         for (int i = 0; i < 4; ++i) {
             const int c7 = c7s[i];
             const ConvSpec b1 = spec(768, 192, 1, 1), s1 = spec(768, c7, 1, 1);
-            L.c[i].s2 = one(c7, c7, 1, 7);
-            L.c[i].s3 = one(c7, 192, 7, 1);
+            one(&L.c[i].s2, c7, c7, 1, 7);
+            one(&L.c[i].s3, c7, 192, 7, 1);
             const ConvSpec d1 = spec(768, c7, 1, 1);
-            L.c[i].d2 = one(c7, c7, 7, 1);
-            L.c[i].d3 = one(c7, c7, 1, 7);
-            L.c[i].d4 = one(c7, c7, 7, 1);
-            L.c[i].d5 = one(c7, 192, 1, 7);
-            L.c[i].pool = one(768, 192, 1, 1);
-            L.c[i].heads = make(fuse_outputs({&b1, &s1, &d1}, "block_c heads"));
+            one(&L.c[i].d2, c7, c7, 7, 1);
+            one(&L.c[i].d3, c7, c7, 1, 7);
+            one(&L.c[i].d4, c7, c7, 7, 1);
+            one(&L.c[i].d5, c7, 192, 1, 7);
+            one(&L.c[i].pool, 768, 192, 1, 1);
+            fused(&L.c[i].heads, {&b1, &s1, &d1}, "block_c heads");
         }
         {
             const ConvSpec b3_1 = spec(768, 192, 1, 1);
-            L.d.b3_2 = one(192, 320, 3, 3, 2, Padding::Valid);
+            one(&L.d.b3_2, 192, 320, 3, 3, 2, Padding::Valid);
             const ConvSpec s1 = spec(768, 192, 1, 1);
-            L.d.s2 = one(192, 192, 1, 7);
-            L.d.s3 = one(192, 192, 7, 1);
-            L.d.s4 = one(192, 192, 3, 3, 2, Padding::Valid);
-            L.d.heads = make(fuse_outputs({&b3_1, &s1}, "block_d heads"));
+            one(&L.d.s2, 192, 192, 1, 7);
+            one(&L.d.s3, 192, 192, 7, 1);
+            one(&L.d.s4, 192, 192, 3, 3, 2, Padding::Valid);
+            fused(&L.d.heads, {&b3_1, &s1}, "block_d heads");
         }
         const int cin_e[2] = {1280, 2048};
         for (int i = 0; i < 2; ++i) {
             const ConvSpec b1 = spec(cin_e[i], 320, 1, 1), b3 = spec(cin_e[i], 384, 1, 1);
-            L.e[i].b3a = one(384, 384, 1, 3);
-            L.e[i].b3b = one(384, 384, 3, 1);
+            one(&L.e[i].b3a, 384, 384, 1, 3);
+            one(&L.e[i].b3b, 384, 384, 3, 1);
             const ConvSpec d1 = spec(cin_e[i], 448, 1, 1);
-            L.e[i].d2 = one(448, 384, 3, 3);
-            L.e[i].d3a = one(384, 384, 1, 3);
-            L.e[i].d3b = one(384, 384, 3, 1);
-            L.e[i].pool = one(cin_e[i], 192, 1, 1);
-            L.e[i].heads = make(fuse_outputs({&b1, &b3, &d1}, "block_e heads"));
+            one(&L.e[i].d2, 448, 384, 3, 3);
+            // 8x8 at the usual 299x299 input, where the direct product is faster: its Winograd weights (11 MB) are
+            // made only if a larger input needs them.
+            jobs.back().first.params.winograd_at_load = false;
+            one(&L.e[i].d3a, 384, 384, 1, 3);
+            one(&L.e[i].d3b, 384, 384, 3, 1);
+            one(&L.e[i].pool, cin_e[i], 192, 1, 1);
+            fused(&L.e[i].heads, {&b1, &b3, &d1}, "block_e heads");
         }
+        auto build = [&](std::int64_t i) {
+            auto& job = jobs[std::size_t(i)];
+            *job.second = make(std::move(job.first));
+            job.first = ConvSpec{};  // its unpacked kernel is no longer needed
+        };
+        if (pool) pool->for_each(std::int64_t(jobs.size()), build);
+        else for (std::int64_t i = 0; i < std::int64_t(jobs.size()); ++i) build(i);
         return L;
     }
 };

@@ -16,8 +16,10 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,9 @@ struct Conv2DParams {
     Padding padding = Padding::Same;
     bool relu = false;
     bool allow_winograd = true;  ///< 3x3 stride-1 layers may use Winograd F(2x2, 3x3) (nn/winograd.hpp)
+    /// Make the Winograd weights at construction; false: at the first input large enough to use them (a layer
+    /// that runs on small maps at the usual input size need not carry them: InceptionV3's 8x8 stage, 22 MB).
+    bool winograd_at_load = true;
 };
 
 /// Folds inference-mode BatchNormalization into a convolution: for output channel o,
@@ -85,8 +90,10 @@ public:
         // HWIO row-major is the (kh*kw*cin, cout) right-hand side of the im2col product.
         weights_ = PackedMatrix(kernel.data(), std::int64_t(p_.kernel_h) * p_.kernel_w * cin_, cout_);
         set_bias(std::move(bias));
-        if (p_.allow_winograd && p_.kernel_h == 3 && p_.kernel_w == 3 && p_.stride_h == 1 && p_.stride_w == 1 && cin_ >= kMinIndirectChannels)
-            winograd_ = std::make_shared<const Winograd>(kernel.data(), cin_, cout_, bias_, p_.padding, p_.relu);
+        if (winograd_eligible()) {
+            winograd_ = std::make_shared<LazyWinograd>();
+            if (p_.winograd_at_load) std::call_once(winograd_->once, [&] { winograd_->set(make_winograd(kernel.data())); });
+        }
     }
 
     /// True when forward() on this input runs as Winograd F(2x2, 3x3): 3x3 stride-1 layers do for
@@ -95,6 +102,22 @@ public:
     bool uses_winograd(const FeatureView& in) const {
         const std::vector<int> o = output_shape(in);
         return winograd_ && Winograd::tiles(1, o[1], o[2]) >= kMinWinogradTiles;
+    }
+    /// The rule uses_winograd() applies, for a layer that allows Winograd, from shapes alone (benchmarks count FLOPs with it).
+    static bool winograd_shape(int kernel_h, int kernel_w, int stride, int cin, int out_h, int out_w) {
+        return kernel_h == 3 && kernel_w == 3 && stride == 1 && cin >= kMinIndirectChannels && Winograd::tiles(1, out_h, out_w) >= kMinWinogradTiles;
+    }
+    /// Floating-point operations (2 per multiply-add) of one image's products: kh*kw*cin*cout per output pixel
+    /// directly; as Winograd F(m x m, 3x3), (m+2)^2 products of cin x cout per m x m tile (its transforms' few adds
+    /// per element are not counted). What the benchmarks call effective FLOPs, beside the direct count.
+    static double product_flops(int kernel_h, int kernel_w, int stride, int cin, int cout, int out_h, int out_w, bool allow_winograd = true) {
+        if (allow_winograd && winograd_shape(kernel_h, kernel_w, stride, cin, out_h, out_w))
+            return 2.0 * double(Winograd::tiles(1, out_h, out_w)) * Winograd::kPositions * cin * double(cout);
+        return 2.0 * out_h * double(out_w) * kernel_h * kernel_w * cin * double(cout);
+    }
+    /// True for the layers that may run as Winograd (3x3, stride 1, enough input channels, allowed).
+    bool winograd_eligible() const {
+        return p_.allow_winograd && p_.kernel_h == 3 && p_.kernel_w == 3 && p_.stride_h == 1 && p_.stride_w == 1 && cin_ >= kMinIndirectChannels;
     }
 
     /// One convolution computing the outputs of several that read the same input with the same
@@ -130,8 +153,46 @@ public:
         return fused;
     }
 
+    /// F(2x2, 3x3). F(4x4, 3x3) was measured too: no faster over the whole network here, and
+    /// ten times the rounding error (its transforms carry coefficients up to 8 and 1/24).
+    using Winograd = Winograd3x3<2>;
+
+    /// A layer from parts already packed (by packed_weights(), padded_bias() and winograd() of an equal
+    /// layer: what the packed-weights cache stores), so nothing is packed or transformed. `winograd` may be
+    /// null for a layer that has none. Throws when the parts do not fit `p`, `cin` and `cout`.
+    static Conv2D from_packed(Conv2DParams p, int cin, int cout, PackedMatrix weights, std::vector<float> bias_padded,
+                              std::shared_ptr<const Winograd> winograd, std::string name) {
+        Conv2D c;
+        c.p_ = p;
+        c.name_ = std::move(name);
+        c.cin_ = cin;
+        c.cout_ = cout;
+        const std::int64_t K = std::int64_t(p.kernel_h) * p.kernel_w * cin;
+        require(weights.rows() == K && weights.cols() == cout, "packed conv weights do not match the layer",
+                {"", c.name_, std::to_string(K) + "x" + std::to_string(cout), std::to_string(weights.rows()) + "x" + std::to_string(weights.cols())});
+        require(std::int64_t(bias_padded.size()) == weights.panels() * PackedMatrix::kPanel, "packed conv bias is not padded to whole panels",
+                {"", c.name_, std::to_string(weights.panels() * PackedMatrix::kPanel), std::to_string(bias_padded.size())});
+        c.weights_ = std::move(weights);
+        c.bias_ = std::move(bias_padded);
+        if (c.winograd_eligible()) {
+            c.winograd_ = std::make_shared<LazyWinograd>();
+            if (winograd) std::call_once(c.winograd_->once, [&] { c.winograd_->set(std::move(winograd)); });
+        } else {
+            require(!winograd, "Winograd weights given for a layer that cannot use them", {"", c.name_});
+        }
+        return c;
+    }
+
     const std::string& name() const { return name_; }
     const Conv2DParams& params() const { return p_; }
+    /// The packed (kh*kw*cin, cout) right-hand side, its bias padded to whole panels, and the Winograd
+    /// form (null when the layer has none): the parts from_packed() takes.
+    const PackedMatrix& packed_weights() const { return weights_; }
+    const std::vector<float>& padded_bias() const { return bias_; }
+    /// The Winograd form if it has been made (at load, or by an input that needed it), else null.
+    std::shared_ptr<const Winograd> winograd() const {
+        return winograd_ && winograd_->made.load(std::memory_order_acquire) ? winograd_->weights : nullptr;
+    }
     int in_channels() const { return cin_; }
     int out_channels() const { return cout_; }
     /// Kernel element (ky, kx, ci, co) after BN folding.
@@ -152,7 +213,7 @@ public:
         require(out.shape() == want, "conv output view has the wrong shape", {"", name_, shape_to_string(want), shape_to_string(out.shape())});
         // Winograd pays for its transforms once there are enough 2x2 tiles to fill the micro-kernel
         // (measured in bench_conv: 1.4-1.6x faster at 35x35 and up, slightly slower at 8x8).
-        if (uses_winograd(in)) return winograd_->forward(in, out, pool);
+        if (uses_winograd(in)) return winograd_form().forward(in, out, pool);
         const WindowAxis ay = window_axis(in.h, p_.kernel_h, p_.stride_h, p_.padding);
         const WindowAxis ax = window_axis(in.w, p_.kernel_w, p_.stride_w, p_.padding);
         const std::int64_t rows = out.pixels(), K = weights_.rows(), panels = weights_.panels();
@@ -212,9 +273,6 @@ private:
     static constexpr std::int64_t kRowTile = 10 * gemm_detail::kRows;  ///< pixels per task (whole micro-kernels)
     static constexpr std::int64_t kMinTasks = 16;
     static constexpr int kMinIndirectChannels = 16;
-    // F(2x2, 3x3). F(4x4, 3x3) was measured too: no faster over the whole network here, and
-    // ten times the rounding error (its transforms carry coefficients up to 8 and 1/24).
-    using Winograd = Winograd3x3<2>;
     static constexpr std::int64_t kMinWinogradTiles = 64;
 
     /// Keeps the bias padded to whole panels: the micro-kernel reads a panel's worth.
@@ -252,7 +310,32 @@ private:
     std::string name_;
     int cin_ = 0, cout_ = 0;
     PackedMatrix weights_;    // (kh*kw*cin, cout), packed for gemm()
-    std::shared_ptr<const Winograd> winograd_;  // set for 3x3 stride-1 layers (shared by copies)
+    // The Winograd form of a 3x3 stride-1 layer, made once (at load, or by the first input that needs it, on
+    // whichever thread gets there first) and shared by copies of the layer.
+    struct LazyWinograd {
+        std::once_flag once;
+        std::shared_ptr<const Winograd> weights;
+        std::atomic<bool> made{false};  // weights is set (read without the once_flag by winograd())
+        void set(std::shared_ptr<const Winograd> w) {
+            weights = std::move(w);
+            made.store(true, std::memory_order_release);
+        }
+    };
+    std::shared_ptr<const Winograd> make_winograd(const float* kernel_hwio) const {
+        return std::make_shared<const Winograd>(kernel_hwio, cin_, cout_, bias_, p_.padding, p_.relu);
+    }
+    const Winograd& winograd_form() const {
+        std::call_once(winograd_->once, [&] {
+            // Unpacked back to HWIO: the same floats the constructor had, so the same transformed weights.
+            const std::int64_t K = weights_.rows();
+            std::vector<float> kernel(static_cast<std::size_t>(K * cout_));
+            for (std::int64_t k = 0; k < K; ++k)
+                for (int o = 0; o < cout_; ++o) kernel[std::size_t(k * cout_ + o)] = weights_.at(k, o);
+            winograd_->set(make_winograd(kernel.data()));
+        });
+        return *winograd_->weights;
+    }
+    std::shared_ptr<LazyWinograd> winograd_;  // set for the layers winograd_eligible() admits
     std::vector<float> bias_;  // cout values, zero-padded to whole panels
 };
 

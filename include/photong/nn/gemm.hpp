@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -67,18 +68,39 @@ public:
     /// Packs a row-major K x N matrix.
     PackedMatrix(const float* b, std::int64_t k, std::int64_t n) : k_(k), n_(n) {
         require(k > 0 && n > 0, "cannot pack an empty matrix", {"", "", "K, N >= 1", std::to_string(k) + "x" + std::to_string(n)});
-        data_.assign(std::size_t(panels() * k_ * kPanel), 0.0f);
+        auto storage = std::make_shared<Storage>(std::size_t(panels() * k_ * kPanel), 0.0f);
+        float* data = storage->data();
         for (std::int64_t j = 0; j < panels(); ++j)
             for (std::int64_t r = 0; r < k_; ++r)
                 for (std::int64_t c = j * kPanel; c < std::min<std::int64_t>(n_, (j + 1) * kPanel); ++c)
-                    data_[std::size_t((j * k_ + r) * kPanel + (c - j * kPanel))] = b[r * n_ + c];
+                    data[(j * k_ + r) * kPanel + (c - j * kPanel)] = b[r * n_ + c];
+        data_ = data;
+        owner_ = std::move(storage);
     }
+    /// A K x N matrix already in packed form (size_floats() floats, as data() gives them), kept alive by
+    /// `owner` (a memory-mapped cache file): nothing is copied. `packed` must be aligned to a SIMD packet.
+    static PackedMatrix view(const float* packed, std::int64_t k, std::int64_t n, std::shared_ptr<const void> owner) {
+        require(k > 0 && n > 0, "cannot view an empty matrix", {"", "", "K, N >= 1", std::to_string(k) + "x" + std::to_string(n)});
+        require(reinterpret_cast<std::uintptr_t>(packed) % kAlignment == 0, "packed weights are not aligned to a SIMD packet",
+                {"", "", std::to_string(kAlignment) + "-byte boundary", std::to_string(reinterpret_cast<std::uintptr_t>(packed) % kAlignment) + " bytes past one"});
+        PackedMatrix m;
+        m.k_ = k;
+        m.n_ = n;
+        m.data_ = packed;
+        m.owner_ = std::move(owner);
+        return m;
+    }
+    /// The packed floats: panels() panels of rows() x kPanel, each row contiguous.
+    const float* data() const { return data_; }
+    std::int64_t size_floats() const { return panels() * k_ * kPanel; }
+    /// Alignment the micro-kernel's aligned loads need of data().
+    static constexpr std::size_t kAlignment = alignof(gemm_detail::Packet) > sizeof(float) ? alignof(gemm_detail::Packet) : sizeof(float);
     /// Element (r, c) of the original matrix.
-    float at(std::int64_t r, std::int64_t c) const { return data_[std::size_t(((c / kPanel) * k_ + r) * kPanel + c % kPanel)]; }
+    float at(std::int64_t r, std::int64_t c) const { return data_[((c / kPanel) * k_ + r) * kPanel + c % kPanel]; }
     std::int64_t rows() const { return k_; }
     std::int64_t cols() const { return n_; }
     std::int64_t panels() const { return (n_ + kPanel - 1) / kPanel; }
-    const float* panel(std::int64_t j) const { return data_.data() + j * k_ * kPanel; }
+    const float* panel(std::int64_t j) const { return data_ + j * k_ * kPanel; }
     /// out[c] += B[r][c] for every column c: the product of a one-hot row with B, as a gather.
     void add_row(std::int64_t r, float* out) const {
         for (std::int64_t j = 0; j < panels(); ++j) {
@@ -89,8 +111,12 @@ public:
     }
 
 private:
+    using Storage = std::vector<float, Eigen::aligned_allocator<float>>;
     std::int64_t k_ = 0, n_ = 0;
-    std::vector<float, Eigen::aligned_allocator<float>> data_;
+    const float* data_ = nullptr;
+    // What keeps data_ alive: the packed copy, or the mapped cache file. Shared, so copies of a layer
+    // (concat_outputs, the fused heads) cost nothing; the floats are never written after packing.
+    std::shared_ptr<const void> owner_;
 };
 
 namespace gemm_detail {

@@ -7,8 +7,8 @@
 // transformed tile, run by the same packed micro-kernel as everything else (nn/gemm.hpp).
 // Weights are transformed (in double) and packed once at load: U_xi = (G g G^T)[xi].
 // The matrices are the standard ones of Lavin & Gray, "Fast Algorithms for Convolutional Neural
-// Networks" (2016); m = 2 (points 0, +-1) is provided. Larger m needs only its Matrices<m>, but
-// F(4x4, 3x3) measured no faster here and ten times less accurate (see Conv2D).
+// Networks" (2016): m = 2 (points 0, +-1), the one Conv2D uses, and m = 4 (points 0, +-1, +-2), measured
+// per layer against the reference by bench/winograd_error (see Conv2D for why it is not used).
 //
 // Work is cut into blocks of tiles (and, when there are few tiles, into groups of output panels),
 // each transformed into per-thread buffers that stay in L2: input transform, t^2 products,
@@ -22,6 +22,7 @@
 #include <array>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "photong/core/error.hpp"
@@ -42,6 +43,15 @@ struct Matrices<2> {  // F(2x2, 3x3), points 0, 1, -1
     static constexpr double BT[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
     static constexpr double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     static constexpr double AT[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+};
+
+template <>
+struct Matrices<4> {  // F(4x4, 3x3), points 0, 1, -1, 2, -2 and infinity (Lavin & Gray's)
+    static constexpr double BT[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+                                        {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+    static constexpr double G[6][3] = {{1.0 / 4, 0, 0},          {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                       {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    static constexpr double AT[4][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
 };
 
 /// sum_j coef[j] * v[j * stride]. With the coefficient table constant and the loops unrolled the
@@ -99,6 +109,20 @@ public:
         for (int xi = 0; xi < kPositions; ++xi)
             u_[std::size_t(xi)] = PackedMatrix(u.data() + std::size_t(xi) * cin * cout, cin, cout);
     }
+
+    /// From weights already transformed and packed (u[xi] = (G g G^T)[xi] as a cin x cout matrix, as
+    /// transformed() gives them): what a packed-weights cache stores, so loading does no transform.
+    Winograd3x3(std::array<PackedMatrix, kPositions> u, int cin, int cout, std::vector<float> bias_padded, Padding padding, bool relu)
+        : cin_(cin), cout_(cout), padding_(padding), relu_(relu), bias_(std::move(bias_padded)), u_(std::move(u)) {
+        for (const PackedMatrix& m : u_)
+            require(m.rows() == cin && m.cols() == cout, "Winograd weights do not match the layer",
+                    {"", "", std::to_string(cin) + "x" + std::to_string(cout), std::to_string(m.rows()) + "x" + std::to_string(m.cols())});
+        require(std::int64_t(bias_.size()) == u_[0].panels() * PackedMatrix::kPanel, "Winograd bias is not padded to whole panels",
+                {"", "", std::to_string(u_[0].panels() * PackedMatrix::kPanel), std::to_string(bias_.size())});
+    }
+
+    /// The transformed weights at tile position xi (0 .. kPositions-1).
+    const PackedMatrix& transformed(int xi) const { return u_[std::size_t(xi)]; }
 
     /// Output tiles for an output map of (n, h, w).
     static std::int64_t tiles(int n, int h, int w) { return std::int64_t(n) * ((h + M - 1) / M) * ((w + M - 1) / M); }
