@@ -3,6 +3,8 @@
 // and the loader's refusals.
 #include <map>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <photong/models/inception_v3.hpp>
 
@@ -106,4 +108,44 @@ TEST_CASE("inception_v3: bit-identical features for 1 and 3 threads") {
     net.use_thread_pool(three);
     const Tensor b = net.features(input);
     CHECK(a.values() == b.values());
+}
+
+TEST_CASE("map arena: buffers come back for maps of the same size, at most twice the working set is kept") {
+    photong::MapArena arena;
+    float* first = nullptr;
+    {
+        const photong::MapArena::Map a = arena.take(1, 10, 10, 8), b = arena.take(1, 10, 10, 8);
+        first = a.data.get();
+        CHECK(a.data.get() != b.data.get());
+        CHECK(a.view().pixel_stride == 8);
+        CHECK(arena.peak_live_bytes() == 2 * 800 * sizeof(float));
+    }
+    CHECK(arena.free_bytes() == 2 * 800 * sizeof(float));
+    {
+        const photong::MapArena::Map c = arena.take(1, 10, 10, 6);  // 600 floats: fits a free 800-float buffer
+        CHECK(arena.free_bytes() == 800 * sizeof(float));
+        const photong::MapArena::Map d = arena.take(1, 10, 10, 2);  // 200: no free buffer within twice its size
+        CHECK(arena.free_bytes() == 800 * sizeof(float));
+        (void)first;
+    }
+    // Many more bytes returned at once than were ever live at once are not all kept.
+    CHECK(arena.free_bytes() <= 2 * arena.peak_live_bytes());
+    arena.release();
+    CHECK(arena.free_bytes() == 0);
+}
+
+TEST_CASE("inception_v3: repeated and concurrent calls give the same bits (maps reused from the arena)") {
+    REQUIRE(photong_test::file_exists(kWeights));
+    const InceptionV3 net(kWeights);
+    const photong::SafetensorsFile io(kIO);
+    const Tensor x = io.load("input_b2");
+    const Tensor first = net.features(x);
+    std::vector<Tensor> again(3);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 3; ++i) threads.emplace_back([&, i] { again[std::size_t(i)] = net.features(x); });
+    for (std::thread& t : threads) t.join();
+    for (const Tensor& t : again) CHECK(t.values() == first.values());
+    net.release_maps();
+    CHECK(net.features(x).values() == first.values());
+    photong_test::check_close(first, io.load("mixed10_b2"), 1e-4, 1e-4, "mixed10_b2 after reuse");
 }

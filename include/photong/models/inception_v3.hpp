@@ -25,6 +25,8 @@
 #include "photong/core/tensor.hpp"
 #include "photong/image/preprocess.hpp"
 #include "photong/models/inception_v3_graph.hpp"
+#include "photong/models/map_arena.hpp"
+#include "photong/models/packed_weights_cache.hpp"
 #include "photong/nn/conv2d.hpp"
 #include "photong/nn/dense.hpp"
 #include "photong/nn/global_pool.hpp"
@@ -39,16 +41,38 @@ public:
     /// Called with "mixed0".."mixed10" and each block's output, for inspection and tests.
     using Observer = std::function<void(const std::string& name, const Tensor& output)>;
 
+    /// How a file is loaded: by the constructor taking these, the one Pipeline uses.
+    struct LoadOptions {
+        /// Where packed layers are cached (models/packed_weights_cache.hpp); "" or "off": built from the file every time.
+        std::string cache_dir = PackedWeightsCache::default_dir();
+        /// Check the file against NAME.sha256 beside it (verify_weights_checksum), once per cache build.
+        bool verify_checksum = false;
+        /// Packs and checks on this pool (null: default_thread_pool()).
+        ThreadPool* pool = nullptr;
+    };
+
+    /// Builds the layers from the file (folded and packed on default_thread_pool()), with no cache.
     explicit InceptionV3(const std::string& weights_path) : InceptionV3(SafetensorsFile(weights_path)) {}
 
     explicit InceptionV3(const SafetensorsFile& file) {
-        const std::string model = file.metadata_or("model", "");
-        if (model != "inception_v3") throw Error("weight file is not an InceptionV3 model", {file.path(), "__metadata__.model", "inception_v3", model.empty() ? "(none)" : model});
-        preprocessing_ = Preprocessing::from_metadata(file.metadata(), file.path());
-        layers_ = InceptionLayers<Conv2D>::load(file, bn_epsilon(file), bn_scale(file),
-                                                [](ConvSpec s) { return Conv2D(s.kernel, std::move(s.bias), s.params, std::move(s.name)); });
+        check_model(file);
+        layers_ = InceptionLayers<Conv2D>::load(
+            file, bn_epsilon(file), bn_scale(file), [](ConvSpec s) { return Conv2D(s.kernel, std::move(s.bias), s.params, std::move(s.name)); },
+            &default_thread_pool());
         load_head(file);
     }
+
+    /// Loads with a packed-weights cache: mapped from it when valid, else built and saved (cache_report() says which).
+    InceptionV3(const std::string& weights_path, const LoadOptions& options) {
+        const SafetensorsFile file(weights_path);
+        check_model(file);
+        ThreadPool& pool = options.pool ? *options.pool : default_thread_pool();
+        layers_ = PackedWeightsCache(options.cache_dir).load_inception(file, bn_epsilon(file), bn_scale(file), options.verify_checksum, pool, cache_report_);
+        load_head(file);
+    }
+
+    /// What the packed-weights cache did on this load (Outcome::Off for the constructors without one).
+    const PackedCacheReport& cache_report() const { return cache_report_; }
 
     /// The BatchNormalization epsilon of a weight file (`__metadata__.bn_epsilon`, Keras' 0.001 when absent).
     static float bn_epsilon(const SafetensorsFile& f) { return parse_float(f, "bn_epsilon", "0.001"); }
@@ -56,6 +80,8 @@ public:
     static bool bn_scale(const SafetensorsFile& f) { return f.metadata_or("bn_scale", "false") == "true"; }
 
     const Preprocessing& preprocessing() const { return preprocessing_; }
+    /// The layers, BatchNormalization folded (for tools that examine single layers: bench/winograd_error).
+    const InceptionLayers<Conv2D>& layers() const { return layers_; }
 
     /// Runs the layers on `pool` instead of the process-wide default pool (which has
     /// PHOTONG_NUM_THREADS or all cores). Results are bit-identical for any pool size.
@@ -67,11 +93,19 @@ public:
                 {"", "input", "n x h x w x 3", shape_to_string(input.shape())});
         require(input.dim(1) >= 75 && input.dim(2) >= 75, "InceptionV3 needs an input of at least 75x75",
                 {"", "input", ">= 75x75", std::to_string(input.dim(1)) + "x" + std::to_string(input.dim(2))});
-        CpuBackend backend{pool_};
-        return inception_forward(backend, layers_, input, [&](const std::string& name, const Tensor& t) {
-            if (observe) observe(name, t);
+        CpuBackend backend{pool_, maps_.get()};
+        // The input is read in place (never written); every other map comes from the arena and goes back to it.
+        const MapArena::Map in{std::shared_ptr<float>(const_cast<float*>(input.data()), [](float*) {}), int(input.dim(0)), int(input.dim(1)),
+                               int(input.dim(2)), 3};
+        const MapArena::Map out = inception_forward(backend, layers_, in, [&](const std::string& name, const MapArena::Map& m) {
+            if (observe) observe(name, to_tensor(m));
         });
+        return to_tensor(out);
     }
+
+    /// Frees the buffers kept for intermediate maps between calls (at most one working set: ~26 MB per picture of
+    /// the largest batch run so far); the next call allocates them again.
+    void release_maps() const { maps_->release(); }
 
     /// A decoded image -> (1, 8, 8, 2048), preprocessed as the weights require.
     Tensor features(const Image& image, const Observer& observe = {}) const { return features(preprocessing_.apply(image), observe); }
@@ -93,16 +127,29 @@ private:
     /// The CPU side of inception_v3_graph.hpp: Conv2D layers, Tensors in host memory, the thread pool.
     struct CpuBackend {
         using Conv = Conv2D;
-        using Map = Tensor;
+        using Map = MapArena::Map;
         ThreadPool* threads;
-        Tensor new_map(int n, int h, int w, int c) const { return Tensor::nhwc(n, h, w, c); }
-        FeatureView view(const Tensor& t) const { return t.view(); }
+        MapArena* arena;
+        Map new_map(int n, int h, int w, int c) const { return arena->take(n, h, w, c); }
+        FeatureView view(const Map& m) const { return m.view(); }
         void conv(const Conv2D& c, const FeatureView& in, const FeatureView& out) const { c.forward(in, out, *threads); }
         void pool(const Pool2DParams& p, const FeatureView& in, const FeatureView& out) const { pool2d(in, out, p, *threads); }
         static void copy_channels(const FeatureView& from, const FeatureView& to) {
             for (std::int64_t p = 0; p < from.pixels(); ++p) std::copy_n(from.data + p * from.pixel_stride, from.c, to.data + p * to.pixel_stride);
         }
     };
+
+    void check_model(const SafetensorsFile& file) {
+        const std::string model = file.metadata_or("model", "");
+        if (model != "inception_v3") throw Error("weight file is not an InceptionV3 model", {file.path(), "__metadata__.model", "inception_v3", model.empty() ? "(none)" : model});
+        preprocessing_ = Preprocessing::from_metadata(file.metadata(), file.path());
+    }
+
+    static Tensor to_tensor(const MapArena::Map& m) {
+        Tensor t = Tensor::nhwc(m.n, m.h, m.w, m.c);
+        std::copy_n(m.data.get(), t.size(), t.data());
+        return t;
+    }
 
     static float parse_float(const SafetensorsFile& f, const std::string& key, const std::string& fallback) {
         const std::string s = f.metadata_or(key, fallback);
@@ -141,6 +188,8 @@ private:
     InceptionLayers<Conv2D> layers_;
     std::vector<Dense> head_;
     std::vector<std::string> classes_;
+    PackedCacheReport cache_report_;
+    std::unique_ptr<MapArena> maps_ = std::make_unique<MapArena>();  // a pointer: the maps' deleters keep its address
 };
 
 }  // namespace photong
