@@ -1,7 +1,10 @@
 // bench_conv — every distinct convolution shape of InceptionV3 at 299x299 (bench/inception_v3_convs.inc),
 // batch 1, random weights, on the default thread pool; 3x3 stride-1 shapes twice, as Winograd
-// (the default) and as the direct product. GFLOP/s always counts the direct algorithm's FLOPs. Reports GFLOP/s and the fraction of this
-// machine's measured FMA peak (bench/machine_peak.hpp) for the same number of threads.
+// (the default) and as the direct product; and the fused 1x1 convolutions that open each block (models/
+// inception_v3_graph.hpp's `heads`), as the network runs them, beside their parts. GFLOP/s counts the direct
+// algorithm's FLOPs, effective_GFLOP/s the products really run (Conv2D::product_flops: fewer for Winograd).
+// Both are also given as fractions of this machine's FMA peak (bench/machine_peak.hpp), measured around the run
+// for the same number of threads.
 #include <set>
 #include <string>
 #include <tuple>
@@ -47,11 +50,14 @@ void BM_Conv(benchmark::State& state, ConvShape s, bool allow_winograd) {
         benchmark::DoNotOptimize(y.data());
     }
     const double flops = 2.0 * o[1] * o[2] * double(s.kh) * s.kw * s.cin * s.cout;
+    const double effective = photong::Conv2D::product_flops(s.kh, s.kw, s.stride, s.cin, s.cout, o[1], o[2], allow_winograd);
     const unsigned threads = photong::default_thread_pool().size();
     state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
     const double peak_gflops = peak.gflops();
     state.counters["peak_fraction"] = benchmark::Counter(flops * 1e-9 / peak_gflops, benchmark::Counter::kIsIterationInvariantRate);
     state.counters["peak_GFLOP/s"] = peak_gflops;
+    state.counters["effective_GFLOP/s"] = benchmark::Counter(effective * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["effective_peak_fraction"] = benchmark::Counter(effective * 1e-9 / peak_gflops, benchmark::Counter::kIsIterationInvariantRate);
     state.counters["threads"] = threads;
     state.SetLabel(conv.uses_winograd(x.view()) ? "winograd F(2x2,3x3)" : "direct");
 }
@@ -67,6 +73,21 @@ const bool registered = [] {
         // 3x3 stride-1 layers run as Winograd by default: time the direct product beside it.
         if (s.kh == 3 && s.kw == 3 && s.stride == 1 && s.cin >= 16)
             benchmark::RegisterBenchmark((name + "/direct").c_str(), BM_Conv, s, false)->Unit(benchmark::kMicrosecond)->UseRealTime();
+    }
+    // The fused opening 1x1s, as they run (one product per block; index 0: not a file layer).
+    const ConvShape heads[] = {{0, "block_a heads", 35, 35, 192, 176, 1, 1, 1, photong::Padding::Same},
+                               {0, "block_a heads", 35, 35, 256, 176, 1, 1, 1, photong::Padding::Same},
+                               {0, "block_a heads", 35, 35, 288, 176, 1, 1, 1, photong::Padding::Same},
+                               {0, "block_c heads", 17, 17, 768, 448, 1, 1, 1, photong::Padding::Same},
+                               {0, "block_c heads", 17, 17, 768, 512, 1, 1, 1, photong::Padding::Same},
+                               {0, "block_c heads", 17, 17, 768, 576, 1, 1, 1, photong::Padding::Same},
+                               {0, "block_d heads", 17, 17, 768, 384, 1, 1, 1, photong::Padding::Same},
+                               {0, "block_e heads", 8, 8, 1280, 1152, 1, 1, 1, photong::Padding::Same},
+                               {0, "block_e heads", 8, 8, 2048, 1152, 1, 1, 1, photong::Padding::Same}};
+    for (const ConvShape& s : heads) {
+        const std::string name = std::string("fused/") + s.block + "/" + std::to_string(s.h) + "x" + std::to_string(s.w) + "x" +
+                                 std::to_string(s.cin) + "->" + std::to_string(s.cout) + "/1x1s1";
+        benchmark::RegisterBenchmark(name.c_str(), BM_Conv, s, true)->Unit(benchmark::kMicrosecond)->UseRealTime();
     }
     return true;
 }();

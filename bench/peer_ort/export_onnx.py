@@ -5,7 +5,7 @@ Usage: /usr/bin/python3 bench/peer_ort/export_onnx.py WEIGHTS.safetensors OUT.on
 
 The graph is torchvision's inception_v3 up to Mixed_7c (Keras mixed10, include_top=False), loaded from the Keras
 names by weights/inception_torchvision.py, with Keras 'same' average pooling (count_include_pad=False). Input
-1x3x299x299, output 1x2048x8x8, opset 13, batch 1.
+Bx3x299x299, output Bx2048x8x8, opset 13, the batch B a dynamic axis (the interleaved comparison runs 1 and 8).
 
 Layout: our C++ runs NHWC; ORT is given NCHW, its native layout, so the peer is not penalised by layout
 transposes (ORT's CPU conv kernels would otherwise have to convert). Timings compare the same network, each in
@@ -42,7 +42,7 @@ def main(argv):
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with torch.no_grad():
         torch.onnx.export(feats, x, out, opset_version=13, input_names=["input"], output_names=["mixed10"],
-                          do_constant_folding=True)
+                          dynamic_axes={"input": {0: "batch"}, "mixed10": {0: "batch"}}, do_constant_folding=True)
     import onnx
     m = onnx.load(out)
     onnx.checker.check_model(m)

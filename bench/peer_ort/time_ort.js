@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // ONNX Runtime (CPU) speed peer: times one InceptionV3-features ONNX model.
-// Usage: node time_ort.js MODEL.onnx [--threads 2] [--runs N] [--warmup N] [--check CHECK.safetensors]
+// Usage: node time_ort.js MODEL.onnx [--threads 2] [--batch B] [--runs N] [--warmup N] [--check CHECK.safetensors] [--serve]
 // Prints one JSON line: {"median_ms","min_ms","runs","threads","ort_version",...}.
+// --serve: after the warm-up prints "ready", then times one inference per "run" line on stdin and prints its
+// milliseconds, until "quit" (bench/peer_ort/interleave.py alternates it with photong's time_inception).
 // Resolve onnxruntime-node from NODE_PATH or the usual places (run_peer.sh installs it under build/).
 'use strict';
 const fs = require('fs');
 const ort = require('onnxruntime-node');
 
 function parseArgs(argv) {
-  const opt = {model: null, threads: 2, runs: 20, warmup: 3, check: null};
+  const opt = {model: null, threads: 2, batch: 1, runs: 20, warmup: 3, check: null, serve: false};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -19,10 +21,12 @@ function parseArgs(argv) {
     else if (a === '--runs') opt.runs = parseInt(next(), 10);
     else if (a === '--warmup') opt.warmup = parseInt(next(), 10);
     else if (a === '--check') opt.check = next();
+    else if (a === '--batch') opt.batch = parseInt(next(), 10);
+    else if (a === '--serve') opt.serve = true;
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else opt.model = a;
   }
-  if (!opt.model || !(opt.threads > 0) || !(opt.runs > 0) || !(opt.warmup >= 0)) {
+  if (!opt.model || !(opt.threads > 0) || !(opt.batch > 0) || !(opt.runs > 0) || !(opt.warmup >= 0)) {
     throw new Error('usage: node time_ort.js MODEL.onnx [--threads 2] [--runs N] [--warmup N] [--check F]');
   }
   return opt;
@@ -71,16 +75,17 @@ async function main() {
     check.check_max_abs_diff = maxDiff;
     check.check_max_abs_ref = maxRef;
   } else {
-    const data = new Float32Array(1 * 3 * 299 * 299);
+    const data = new Float32Array(opt.batch * 3 * 299 * 299);
     let s = 12345;
     for (let i = 0; i < data.length; i++) {  // deterministic values in [-1, 1)
       s = (s * 1103515245 + 12345) >>> 0;
       data[i] = (s / 4294967296) * 2 - 1;
     }
-    input = new ort.Tensor('float32', data, [1, 3, 299, 299]);
+    input = new ort.Tensor('float32', data, [opt.batch, 3, 299, 299]);
   }
   const feeds = {[inName]: input};
   for (let i = 0; i < opt.warmup; i++) await session.run(feeds);
+  if (opt.serve) return serve(session, feeds);
   const times = [];
   for (let i = 0; i < opt.runs; i++) {
     const t0 = process.hrtime.bigint();
@@ -99,6 +104,20 @@ async function main() {
     ort_version: ort.env.versions ? ort.env.versions.node : 'unknown',
   }, check);
   console.log(JSON.stringify(result));
+}
+
+// One timed inference per "run" line on stdin, its milliseconds on stdout.
+async function serve(session, feeds) {
+  const readline = require('readline');
+  console.log('ready');
+  for await (const line of readline.createInterface({input: process.stdin})) {
+    if (line === 'quit') break;
+    if (line !== 'run') continue;
+    const t0 = process.hrtime.bigint();
+    await session.run(feeds);
+    console.log((Number(process.hrtime.bigint() - t0) / 1e6).toFixed(3));
+  }
+  process.exit(0);
 }
 
 main().catch((e) => {
