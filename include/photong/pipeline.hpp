@@ -26,7 +26,8 @@
 //   melody     hierdec_mel16_photong.safetensors a MusicVAE hierarchical decoder (`decoder/hierarchical_level_0/...`)
 //   latent_map image_latent_map.safetensors      optional (in_directory takes it when present): the image -> latent
 //                                                map fitted for this melody model (its melody_steps_trained must match)
-// Every file is loaded once, in the constructor, and checked for its kind: a file in the wrong slot
+// Every file is loaded once, in the constructor (InceptionV3 mapped from its packed-weights cache when one is valid,
+// models/packed_weights_cache.hpp; the other files on a second thread meanwhile), and checked for its kind: a file in the wrong slot
 // (e.g. the arousal bridge given as the embedding bridge, a bridge given as the melody decoder), a
 // missing file, a bridge whose input is not a 2048-channel map, a probability bridge that does not end in
 // a probability, an embedding whose output size is not the decoder's z size, or a decoder whose classes do
