@@ -19,66 +19,12 @@ ONNX and checks ORT's output against PyTorch's).
 import argparse
 import json
 import os
-import platform
-import statistics
 import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def machine():
-    """CPU model, vector ISA and core count: what every absolute figure must name."""
-    model, flags = platform.processor() or "unknown CPU", set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name") and model in ("unknown CPU", "", platform.machine()):
-                    model = line.split(":", 1)[1].strip()
-                elif line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else platform.machine()
-    return f"{model}, {isa}, {os.cpu_count()} cores"
-
-
-class Peer:
-    """A warm process that prints 'ready', then one time in ms per 'run' line."""
-
-    def __init__(self, name, argv, env=None):
-        self.name = name
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
-                                     env=env, cwd=ROOT)
-        line = self.proc.stdout.readline().strip()
-        if line != "ready":
-            self.proc.kill()
-            raise SystemExit(f"{name} did not start (printed {line!r}); command: {' '.join(argv)}")
-
-    def time_one(self):
-        self.proc.stdin.write("run\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise SystemExit(f"{self.name} ended unexpectedly")
-        return float(line)
-
-    def close(self):
-        try:
-            self.proc.stdin.write("quit\n")
-            self.proc.stdin.flush()
-        except BrokenPipeError:
-            pass
-        self.proc.wait(timeout=30)
-
-
-def quantile(xs, q):
-    xs = sorted(xs)
-    pos = q * (len(xs) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from interleave_common import Peer, alternate, describe, machine, summary  # noqa: E402
 
 
 def main():
@@ -106,27 +52,15 @@ def main():
     results = []
     for config in args.configs.split(","):
         batch, threads = (int(v) for v in config.lower().split("x"))
-        photong = Peer("photong", [ours, args.weights, "--batch", str(batch), "--threads", str(threads)])
+        photong = Peer("photong", [ours, args.weights, "--batch", str(batch), "--threads", str(threads)], cwd=ROOT)
         ort = Peer("ORT", ["node", os.path.join(ROOT, "bench", "peer_ort", "time_ort.js"), onnx, "--serve", "--batch", str(batch),
-                           "--threads", str(threads)], env=node_env)
-        mine, theirs = [], []
-        for i in range(args.pairs):
-            order = (photong, ort) if i % 2 == 0 else (ort, photong)
-            for peer in order:
-                time.sleep(args.gap_ms / 1000)
-                (mine if peer is photong else theirs).append(peer.time_one())
+                           "--threads", str(threads)], env=node_env, cwd=ROOT)
+        mine, theirs = alternate(photong, ort, args.pairs, args.gap_ms)
         photong.close()
         ort.close()
-        ratios = [a / b for a, b in zip(mine, theirs)]
-        row = {"batch": batch, "threads": threads, "pairs": args.pairs,
-               "photong_median_ms": statistics.median(mine), "ort_median_ms": statistics.median(theirs),
-               "ratio_median": statistics.median(ratios), "ratio_q25": quantile(ratios, 0.25), "ratio_q75": quantile(ratios, 0.75),
-               "ratio_min": min(ratios), "ratio_max": max(ratios)}
+        row = dict(batch=batch, threads=threads, **summary(mine, theirs))
         results.append(row)
-        print(f"batch {batch}, {threads} thread{'s' if threads > 1 else ''}: photong {row['photong_median_ms']:.1f} ms, "
-              f"ORT {row['ort_median_ms']:.1f} ms, photong/ORT {row['ratio_median']:.3f} "
-              f"(middle half {row['ratio_q25']:.3f}-{row['ratio_q75']:.3f}, all {row['ratio_min']:.3f}-{row['ratio_max']:.3f})",
-              flush=True)
+        print(f"batch {batch}, {threads} thread{'s' if threads > 1 else ''}: {describe(row, 'ORT')}", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": machine(), "ort_version": ort_version, "results": results}, f, indent=1)

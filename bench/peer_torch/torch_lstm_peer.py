@@ -21,6 +21,10 @@ run facts (torch version, threads, the BLAS library loaded), then one JSON line 
 
 usage: torch_lstm_peer.py [--batches 1,8] [--step-reps 30] [--decode-reps 5] [--decode-cells]
                           [--only step|decode]
+       torch_lstm_peer.py --serve step|decode [--batch B] [--reps R] [--cells]
+--serve: one workload kept warm; prints "ready", then for every "run" line on stdin runs it R times (default 20
+steps or 1 decode) and prints the mean milliseconds of one, until "quit" (bench/peer_torch/interleave.py alternates
+it with photong's time_lstm).
 """
 import argparse
 import json
@@ -128,6 +132,10 @@ def main():
     ap.add_argument("--decode-warmup", type=int, default=1)
     ap.add_argument("--decode-cells", action="store_true", help="also time the decode with nn.LSTMCell stacks")
     ap.add_argument("--only", choices=["step", "decode"])
+    ap.add_argument("--serve", choices=["step", "decode"])
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--reps", type=int, default=0, help="--serve: runs per request (default 20 steps, 1 decode)")
+    ap.add_argument("--cells", action="store_true", help="--serve: nn.LSTMCell stacks instead of nn.LSTM")
     args = ap.parse_args()
     batches = [int(b) for b in args.batches.split(",")]
 
@@ -135,6 +143,9 @@ def main():
     threads = int(env) if env.strip().isdigit() and int(env) > 0 else os.cpu_count()
     torch.set_num_threads(threads)
     torch.manual_seed(0)
+
+    if args.serve:
+        return serve(args)
 
     with torch.inference_mode():
         torch.ones(8, 8) @ torch.ones(8, 8)  # loads the BLAS, so the facts line can name it
@@ -165,6 +176,38 @@ def main():
 
                     med, best = timed(decode, args.decode_reps, args.decode_warmup)
                     emit("hierdec_16x16_cells" if cells else "hierdec_16x16", batch, med, best, args.decode_reps)
+
+
+def serve(args):
+    """The --serve loop: one workload, timed per request."""
+    import sys
+    reps = args.reps or (20 if args.serve == "step" else 1)
+    with torch.inference_mode():
+        if args.serve == "step":
+            stack = Stack(UNITS, args.cells)
+            x = torch.randn(args.batch, UNITS)
+            state = [(torch.zeros(2, args.batch, UNITS), torch.zeros(2, args.batch, UNITS))]
+
+            def once():
+                _, state[0] = stack.step(x, state[0])
+        else:
+            decoder = HierDecoder(args.cells)
+            z = torch.randn(args.batch, Z)
+
+            def once():
+                decoder.decode(z, 16, 16, torch.Generator().manual_seed(42))
+        once()
+        print("ready", flush=True)
+        for line in sys.stdin:
+            line = line.strip()
+            if line == "quit":
+                break
+            if line != "run":
+                continue
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                once()
+            print(f"{(time.perf_counter() - t0) * 1e3 / reps:.4f}", flush=True)
 
 
 if __name__ == "__main__":
