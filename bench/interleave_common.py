@@ -6,11 +6,15 @@ ends on "quit". alternate() asks photong and the peer in turn (photong first in 
 ones), with a pause between requests so that neither process's idle threads are still spinning when the other
 runs; every pair gives a ratio, and a slow spell of the machine hits both members of a pair alike.
 """
+import argparse
+import json
 import os
 import platform
 import statistics
 import subprocess
 import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def machine():
@@ -87,3 +91,38 @@ def describe(row, peer_name):
     return (f"photong {row['photong_median_ms']:.3f} ms, {peer_name} {row['peer_median_ms']:.3f} ms, photong/{peer_name} "
             f"{row['ratio_median']:.3f} (middle half {row['ratio_q25']:.3f}-{row['ratio_q75']:.3f}, "
             f"all {row['ratio_min']:.3f}-{row['ratio_max']:.3f})")
+
+
+def arguments(doc, pairs, configs, configs_help):
+    """The options every comparison takes: --pairs, --configs, --gap-ms, --json."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pairs", type=int, default=pairs)
+    ap.add_argument("--configs", default=configs, help=configs_help)
+    ap.add_argument("--gap-ms", type=float, default=30.0)
+    ap.add_argument("--json", help="also write the results here")
+    return ap
+
+
+def photong_program(name):
+    """build/bench/NAME, or a message saying how to build it."""
+    path = os.path.join(ROOT, "build", "bench", name)
+    if not os.access(path, os.X_OK):
+        raise SystemExit(f"missing {path}: scripts/build.sh --target {name}")
+    return path
+
+
+def compare(photong_argv, peer_name, peer_argv, peer_env, pairs, gap_ms):
+    """Starts both warm processes, alternates `pairs` timings between them, stops them; summary() of the pairs."""
+    photong = Peer("photong", photong_argv, cwd=ROOT)
+    peer = Peer(peer_name, peer_argv, env=peer_env, cwd=ROOT)
+    mine, theirs = alternate(photong, peer, pairs, gap_ms)
+    photong.close()
+    peer.close()
+    return summary(mine, theirs)
+
+
+def write_json(path, results, **facts):
+    """The machine, the run's facts and the rows, when --json asked for them."""
+    if path:
+        with open(path, "w") as f:
+            json.dump(dict(machine=machine(), **facts, results=results), f, indent=1)

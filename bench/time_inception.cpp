@@ -6,15 +6,14 @@
 // inferences, prints "ready", then for every line "run" on stdin times one features() call and prints its
 // milliseconds; "quit" or the end of stdin ends it. The input is B pictures of 299x299x3 in [-1, 1) drawn
 // with the same generator as time_ort.js, so both peers see the same numbers.
-#include <chrono>
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <iostream>
-#include <string>
 
 #include <photong/core/parallel.hpp>
 #include <photong/core/process_memory.hpp>
 #include <photong/models/inception_v3.hpp>
+
+#include "warm_timer.hpp"
 
 int main(int argc, char** argv) {
     photong::keep_freed_memory();  // as the photong command does
@@ -23,21 +22,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     int batch = 1, threads = 2, warmup = 3;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        const std::string a = argv[i];
-        const int v = std::atoi(argv[i + 1]);
-        if (a == "--batch") batch = v;
-        else if (a == "--threads") threads = v;
-        else if (a == "--warmup") warmup = v;
-        else {
-            std::fprintf(stderr, "time_inception: unknown option %s\n", a.c_str());
-            return 2;
-        }
-    }
-    if (batch < 1 || threads < 1 || warmup < 0) {
-        std::fprintf(stderr, "time_inception: --batch and --threads must be >= 1, --warmup >= 0\n");
+    if (!photong_bench::parse_int_options(argc, argv, 2, "time_inception", {{"--batch", &batch}, {"--threads", &threads}, {"--warmup", &warmup}},
+                                          {1, 1, 0}))
         return 2;
-    }
     try {
         photong::ThreadPool pool(static_cast<unsigned>(threads));
         photong::InceptionV3::LoadOptions options;
@@ -54,22 +41,13 @@ int main(int argc, char** argv) {
                         s = s * 1103515245u + 12345u;
                         x.view().pixel(n, y, xx)[c] = float(double(s) / 4294967296.0 * 2 - 1);
                     }
-        for (int i = 0; i < warmup; ++i) net.features(x);
-        std::printf("ready\n");
-        std::fflush(stdout);
-        for (std::string line; std::getline(std::cin, line) && line != "quit";) {
-            if (line != "run") continue;
-            const auto t0 = std::chrono::steady_clock::now();
+        return photong_bench::serve_timings(warmup, 1, [&] {
             const photong::Tensor y = net.features(x);
-            const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
             volatile float first = y.data()[0];  // the result is used, so the call cannot be dropped
             (void)first;
-            std::printf("%.3f\n", ms);
-            std::fflush(stdout);
-        }
+        });
     } catch (const std::exception& e) {
         std::fprintf(stderr, "time_inception: %s\n", e.what());
         return 1;
     }
-    return 0;
 }

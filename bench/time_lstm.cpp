@@ -8,11 +8,9 @@
 // runs the workload R times (default: 20 steps, 1 decode) and prints the mean milliseconds of one; "quit" ends it.
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <iostream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -21,25 +19,11 @@
 #include <photong/nn/lstm.hpp>
 
 #include "random_music_vae.hpp"
+#include "warm_timer.hpp"
 
 namespace {
 
 constexpr std::int64_t kUnits = 1024, kZ = 512, kClasses = 90;
-
-template <class F>
-int serve(int reps, F&& once) {
-    once();
-    std::printf("ready\n");
-    std::fflush(stdout);
-    for (std::string line; std::getline(std::cin, line) && line != "quit";) {
-        if (line != "run") continue;
-        const auto t0 = std::chrono::steady_clock::now();
-        for (int i = 0; i < reps; ++i) once();
-        std::printf("%.4f\n", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / reps);
-        std::fflush(stdout);
-    }
-    return 0;
-}
 
 }  // namespace
 
@@ -50,21 +34,8 @@ int main(int argc, char** argv) {
     }
     const std::string what = argv[1];
     int batch = 1, threads = 2, reps = what == "step" ? 20 : 1;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        const std::string a = argv[i];
-        const int v = std::atoi(argv[i + 1]);
-        if (a == "--batch") batch = v;
-        else if (a == "--threads") threads = v;
-        else if (a == "--reps") reps = v;
-        else {
-            std::fprintf(stderr, "time_lstm: unknown option %s\n", a.c_str());
-            return 2;
-        }
-    }
-    if (batch < 1 || threads < 1 || reps < 1) {
-        std::fprintf(stderr, "time_lstm: --batch, --threads and --reps must be >= 1\n");
+    if (!photong_bench::parse_int_options(argc, argv, 2, "time_lstm", {{"--batch", &batch}, {"--threads", &threads}, {"--reps", &reps}}, {1, 1, 1}))
         return 2;
-    }
     try {
         photong::ThreadPool pool(static_cast<unsigned>(threads));
         photong::Rng rng(1);
@@ -77,7 +48,7 @@ int main(int argc, char** argv) {
             }
             photong::Tensor x = photong_bench::random_tensor({batch, kUnits}, 1.0f, rng), gates({batch, 4 * kUnits});
             std::vector<photong::Tensor> c(2, photong::Tensor({batch, kUnits})), h(2, photong::Tensor({batch, kUnits}));
-            return serve(reps, [&] {
+            return photong_bench::serve_timings(1, reps, [&] {
                 layers[0].step(x.data(), batch, c[0].data(), h[0].data(), gates.data());
                 layers[1].step(h[0].data(), batch, c[1].data(), h[1].data(), gates.data());
             });
@@ -98,7 +69,7 @@ int main(int argc, char** argv) {
         unlink(path);
         decoder->use_thread_pool(&pool);
         const photong::Tensor z = photong_bench::random_tensor({batch, kZ}, 1.0f, rng);
-        return serve(reps, [&] {
+        return photong_bench::serve_timings(1, reps, [&] {
             photong::Rng sampler(42);
             const photong::DecodeResult r = decoder->decode(z, 16, 16, 0.5f, &sampler);
             volatile int first = r.events[0][0];  // the result is used

@@ -16,29 +16,20 @@ Needs build/bench/time_inception (scripts/build.sh --target time_inception) and 
 bench/peer_ort/run_peer.sh (which this runs first: it installs onnxruntime-node, exports the same weights to
 ONNX and checks ORT's output against PyTorch's).
 """
-import argparse
 import json
 import os
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "bench"))
-from interleave_common import Peer, alternate, describe, machine, summary  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # bench/
+from interleave_common import ROOT, arguments, compare, describe, machine, photong_program, write_json  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pairs", type=int, default=30)
-    ap.add_argument("--configs", default="1x1,1x2,8x1,8x2", help="comma-separated BATCHxTHREADS")
+    ap = arguments(__doc__, 30, "1x1,1x2,8x1,8x2", "comma-separated BATCHxTHREADS")
     ap.add_argument("--weights", default=os.path.join(ROOT, "weights", "inception_v3.safetensors"))
-    ap.add_argument("--gap-ms", type=float, default=30.0)
-    ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
-
-    ours = os.path.join(ROOT, "build", "bench", "time_inception")
-    if not os.access(ours, os.X_OK):
-        raise SystemExit(f"missing {ours}: scripts/build.sh --target time_inception")
+    ours = photong_program("time_inception")
     subprocess.run([os.path.join(ROOT, "bench", "peer_ort", "run_peer.sh"), args.weights, "--", "--runs", "2"], check=True,
                    stdout=subprocess.DEVNULL)
     onnx = os.path.join(ROOT, "build", "peer_ort", "inception_v3.onnx")
@@ -52,18 +43,13 @@ def main():
     results = []
     for config in args.configs.split(","):
         batch, threads = (int(v) for v in config.lower().split("x"))
-        photong = Peer("photong", [ours, args.weights, "--batch", str(batch), "--threads", str(threads)], cwd=ROOT)
-        ort = Peer("ORT", ["node", os.path.join(ROOT, "bench", "peer_ort", "time_ort.js"), onnx, "--serve", "--batch", str(batch),
-                           "--threads", str(threads)], env=node_env, cwd=ROOT)
-        mine, theirs = alternate(photong, ort, args.pairs, args.gap_ms)
-        photong.close()
-        ort.close()
-        row = dict(batch=batch, threads=threads, **summary(mine, theirs))
+        row = dict(batch=batch, threads=threads, **compare(
+            [ours, args.weights, "--batch", str(batch), "--threads", str(threads)], "ORT",
+            ["node", os.path.join(ROOT, "bench", "peer_ort", "time_ort.js"), onnx, "--serve", "--batch", str(batch), "--threads", str(threads)],
+            node_env, args.pairs, args.gap_ms))
         results.append(row)
         print(f"batch {batch}, {threads} thread{'s' if threads > 1 else ''}: {describe(row, 'ORT')}", flush=True)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"machine": machine(), "ort_version": ort_version, "results": results}, f, indent=1)
+    write_json(args.json, results, ort_version=ort_version)
     return 0
 
 

@@ -10,27 +10,17 @@ averaged), G ms apart, photong first in even pairs (bench/interleave_common.py).
 side's median, the median ratio photong/PyTorch and its spread. PyTorch runs on OpenBLAS's OpenMP build, as
 bench/peer_torch/compare.sh sets up (PEER_TORCH_BLAS_DIR: another libblas.so.3 directory).
 """
-import argparse
-import json
 import os
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "bench"))
-from interleave_common import Peer, alternate, describe, machine, summary  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # bench/
+from interleave_common import ROOT, arguments, compare, describe, machine, photong_program, write_json  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pairs", type=int, default=20)
-    ap.add_argument("--configs", default="step:1x2,step:8x2,decode:1x2,decode:8x2")
-    ap.add_argument("--gap-ms", type=float, default=30.0)
-    ap.add_argument("--json", help="also write the results here")
-    args = ap.parse_args()
-    ours = os.path.join(ROOT, "build", "bench", "time_lstm")
-    if not os.access(ours, os.X_OK):
-        raise SystemExit(f"missing {ours}: scripts/build.sh --target time_lstm")
+    args = arguments(__doc__, 20, "step:1x2,step:8x2,decode:1x2,decode:8x2", "comma-separated WORK:BATCHxTHREADS").parse_args()
+    ours = photong_program("time_lstm")
     blas_dir = os.environ.get("PEER_TORCH_BLAS_DIR") or "/usr/lib/{}/openblas-openmp".format(
         subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True).stdout.strip())
     if not os.path.exists(os.path.join(blas_dir, "libblas.so.3")):
@@ -39,23 +29,17 @@ def main():
     import torch  # only for its version in the header line
     print(f"machine: {machine()}; PyTorch {torch.__version__} on {blas_dir}/libblas.so.3; {args.pairs} alternated pairs, "
           f"{args.gap_ms:g} ms apart")
-    rows = []
+    results = []
     for config in args.configs.split(","):
         work, shape = config.split(":")
         batch, threads = (int(v) for v in shape.lower().split("x"))
-        photong = Peer("photong", [ours, work, "--batch", str(batch), "--threads", str(threads)], cwd=ROOT)
-        torch_env = dict(env, PHOTONG_NUM_THREADS=str(threads))
-        peer = Peer("PyTorch", ["/usr/bin/python3", os.path.join(ROOT, "bench", "peer_torch", "torch_lstm_peer.py"), "--serve", work,
-                                "--batch", str(batch)], env=torch_env, cwd=ROOT)
-        mine, theirs = alternate(photong, peer, args.pairs, args.gap_ms)
-        photong.close()
-        peer.close()
-        row = dict(work=work, batch=batch, threads=threads, **summary(mine, theirs))
+        row = dict(work=work, batch=batch, threads=threads, **compare(
+            [ours, work, "--batch", str(batch), "--threads", str(threads)], "PyTorch",
+            ["/usr/bin/python3", os.path.join(ROOT, "bench", "peer_torch", "torch_lstm_peer.py"), "--serve", work, "--batch", str(batch)],
+            dict(env, PHOTONG_NUM_THREADS=str(threads)), args.pairs, args.gap_ms))
+        results.append(row)
         print(f"{work}, batch {batch}, {threads} thread{'s' if threads > 1 else ''}: {describe(row, 'PyTorch')}", flush=True)
-        rows.append(row)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"machine": machine(), "torch": torch.__version__, "blas_dir": blas_dir, "results": rows}, f, indent=1)
+    write_json(args.json, results, torch=torch.__version__, blas_dir=blas_dir)
     return 0
 
 

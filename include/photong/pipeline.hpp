@@ -325,10 +325,10 @@ public:
     /// between threads; the pool must outlive the Pipeline's use.
     void use_thread_pool(ThreadPool& pool) {
         inception_.use_thread_pool(pool);
-        embedding_->use_thread_pool(pool);
-        if (arousal_) arousal_->use_thread_pool(pool);
-        if (valence_) valence_->use_thread_pool(pool);
-        decoder_->use_thread_pool(&pool);
+        models_.embedding->use_thread_pool(pool);
+        if (models_.arousal) models_.arousal->use_thread_pool(pool);
+        if (models_.valence) models_.valence->use_thread_pool(pool);
+        models_.decoder->use_thread_pool(&pool);
     }
 
     /// Runs the features and the decode on `accelerator` (null: back on the CPU). The rest (bridges, latent
@@ -340,28 +340,28 @@ public:
     const PackedCacheReport& inception_cache_report() const { return inception_.cache_report(); }
 
     /// True when a piano generator was loaded (GenerateOptions::Generator::Piano works).
-    bool has_piano() const { return piano_ != nullptr; }
+    bool has_piano() const { return models_.piano != nullptr; }
 
     /// True when both the arousal and the valence bridges are loaded (generate() without colour_affect works).
-    bool has_affect_bridges() const { return arousal_ && valence_; }
+    bool has_affect_bridges() const { return models_.arousal && models_.valence; }
     /// True when an image -> latent map was loaded (the default latent source then).
-    bool has_latent_map() const { return bool(latent_map_); }
-    std::int64_t z_size() const { return decoder_->z_size(); }
+    bool has_latent_map() const { return bool(models_.latent_map); }
+    std::int64_t z_size() const { return models_.decoder->z_size(); }
     /// The temperature used when GenerateOptions::temperature is unset (see recommended_temperature).
-    float default_temperature() const { return default_sampling_.temperature; }
+    float default_temperature() const { return models_.sampling.temperature; }
     /// The sampling used for what GenerateOptions leaves unset (recommended_sampling of the melody file).
-    const SamplingOptions& default_sampling() const { return default_sampling_; }
+    const SamplingOptions& default_sampling() const { return models_.sampling; }
     /// The song form used when GenerateOptions::form is unset (recommended_form of the melody file).
-    const SongForm& default_form() const { return default_form_; }
+    const SongForm& default_form() const { return models_.form; }
     /// The sampling generate() uses for `options`: its fields where set, the melody file's defaults elsewhere.
     SamplingOptions sampling_for(const GenerateOptions& options) const {
-        SamplingOptions s = default_sampling_;
+        SamplingOptions s = models_.sampling;
         if (options.temperature) s.temperature = *options.temperature;
         if (options.top_k) s.top_k = *options.top_k;
         if (options.top_p) s.top_p = *options.top_p;
         return s;
     }
-    const MelodyEncoding& encoding() const { return encoding_; }
+    const MelodyEncoding& encoding() const { return models_.encoding; }
 
     /// The whole pipeline on a decoded image. Deterministic for (image, weights, options); thread-safe.
     GenerateResult generate(const Image& image, const GenerateOptions& options = {}) const {
@@ -379,11 +379,11 @@ public:
 
         stage("bridges");
         r.picture = picture_attributes(image);
-        r.latent_source = options.latent_source.value_or(latent_map_ ? GenerateOptions::LatentSource::Map : GenerateOptions::LatentSource::EmbeddingBridge);
+        r.latent_source = options.latent_source.value_or(models_.latent_map ? GenerateOptions::LatentSource::Map : GenerateOptions::LatentSource::EmbeddingBridge);
         if (r.latent_source == GenerateOptions::LatentSource::Map)
-            r.latent = latent_map_->latent(InceptionV3::pooled(features), r.picture);
+            r.latent = models_.latent_map->latent(InceptionV3::pooled(features), r.picture);
         else
-            r.latent = predict_latent(*embedding_, features);
+            r.latent = predict_latent(*models_.embedding, features);
         latent_brightness(r.latent, options.brightness);
         latent_contrast(r.latent, options.contrast);
         const std::vector<ColourFeatures> colour{colour_features(image)};
@@ -397,29 +397,29 @@ public:
             require(std::isfinite(value), "an affect bridge gave a non-finite value: its weights file is damaged",
                     {bridge ? bridge->path() : "", bridge ? bridge_kind_name(bridge->kind()) : "", "a number in [0, 1]", std::to_string(value)});
         };
-        affect(options.arousal, arousal_, vm.arousal, r.arousal, r.arousal_source);
-        affect(options.valence, valence_, vm.valence, r.valence, r.valence_source);
+        affect(options.arousal, models_.arousal, vm.arousal, r.arousal, r.arousal_source);
+        affect(options.valence, models_.valence, vm.valence, r.valence, r.valence_source);
 
         if (options.generator == GenerateOptions::Generator::Piano) return generate_piano(features, options, std::move(r));
 
         stage("decode");
         const int K = options.variations;
-        const std::int64_t Z = decoder_->z_size();
+        const std::int64_t Z = models_.decoder->z_size();
         Tensor batch({std::int64_t(K), Z});
         for (int k = 0; k < K; ++k) std::copy_n(r.latent.data(), Z, batch.data() + std::int64_t(k) * Z);
         Rng rng(options.seed);
         r.sampling = sampling_for(options);
         r.temperature = r.sampling.temperature;
-        r.form = options.form.value_or(default_form_);
+        r.form = options.form.value_or(models_.form);
         const DecodeResult decoded = accelerator_ ? accelerator_->decode(batch, kBars, kStepsPerBar, r.sampling, &rng, r.form)
-                                                  : decoder_->decode(batch, kBars, kStepsPerBar, r.sampling, &rng, r.form);
+                                                  : models_.decoder->decode(batch, kBars, kStepsPerBar, r.sampling, &rng, r.form);
 
         MetricOptions mo;
         mo.steps_per_bar = kStepsPerBar;
         mo.num_bars = kBars;
         std::vector<std::vector<Note>> notes(static_cast<std::size_t>(K));
         for (int k = 0; k < K; ++k) {
-            notes[std::size_t(k)] = melody_to_notes(decoded.events[std::size_t(k)], kDecoderQpm, kStepsPerQuarter, kVelocity, encoding_);
+            notes[std::size_t(k)] = melody_to_notes(decoded.events[std::size_t(k)], kDecoderQpm, kStepsPerQuarter, kVelocity, models_.encoding);
             const SymbolicMetrics s = symbolic_metrics(notes[std::size_t(k)], mo);
             VariationMetrics m;
             m.pitch_entropy = s.pitch_entropy, m.polyphony_rate = s.polyphony_rate, m.groove_consistency = s.groove_consistency;
@@ -439,7 +439,7 @@ public:
         TouchUpOptions t;
         t.valence = r.valence, t.arousal = r.arousal, t.seed = options.seed;
         t.steps_per_quarter = kStepsPerQuarter, t.steps_per_bar = kStepsPerBar;
-        t.min_pitch = encoding_.min_pitch, t.max_pitch = encoding_.max_pitch;
+        t.min_pitch = models_.encoding.min_pitch, t.max_pitch = models_.encoding.max_pitch;
         const TouchedUpMelody tu = touch_up(notes[std::size_t(r.chosen)], t);
         r.melody = tu.melody, r.chords = tu.chords, r.key = tu.key, r.bpm = tu.bpm;
         r.steps_per_quarter = tu.steps_per_quarter, r.steps_per_bar = tu.steps_per_bar, r.ticks_per_quarter = tu.ticks_per_quarter;
@@ -455,7 +455,7 @@ public:
 private:
     void check(const GenerateOptions& o) const {
         if (o.generator == GenerateOptions::Generator::Piano) {
-            require(piano_ != nullptr, "the piano generator needs its weights file (PipelineWeights::piano)",
+            require(models_.piano != nullptr, "the piano generator needs its weights file (PipelineWeights::piano)",
                     {"", "piano", std::string(PipelineWeights::kPianoFile), "(none loaded)"});
             require(std::isfinite(o.seconds) && o.seconds >= 1 && o.seconds <= 600, "piano length must be 1..600 seconds",
                     {"", "seconds", "1..600", std::to_string(o.seconds)});
@@ -471,11 +471,11 @@ private:
         check_affect(o.valence, "GenerateOptions::valence");
         check_affect(o.arousal, "GenerateOptions::arousal");
         const bool need_arousal = !o.colour_affect && !o.arousal, need_valence = !o.colour_affect && !o.valence;
-        require((arousal_ || !need_arousal) && (valence_ || !need_valence),
+        require((models_.arousal || !need_arousal) && (models_.valence || !need_valence),
                 "no arousal/valence bridges were loaded: give their files, set colour_affect (the colour baseline) or give the value",
-                {"", arousal_ || !need_arousal ? "valence" : "arousal", "a loaded bridge, colour_affect or GenerateOptions::"
-                 + std::string(arousal_ || !need_arousal ? "valence" : "arousal"), "(none)"});
-        require(o.latent_source != GenerateOptions::LatentSource::Map || latent_map_,
+                {"", models_.arousal || !need_arousal ? "valence" : "arousal", "a loaded bridge, colour_affect or GenerateOptions::"
+                 + std::string(models_.arousal || !need_arousal ? "valence" : "arousal"), "(none)"});
+        require(o.latent_source != GenerateOptions::LatentSource::Map || models_.latent_map,
                 "no image latent map was loaded: give PipelineWeights::latent_map or use the embedding bridge",
                 {"", "GenerateOptions::latent_source", "a loaded image_latent_map.safetensors", "(none)"});
     }
@@ -519,16 +519,18 @@ private:
         return d;
     }
 
-    /// Every model but InceptionV3, loaded and checked against each other.
+    /// Every model but InceptionV3 (loaded on a second thread by load_rest and checked against each other).
     struct Rest {
-        std::unique_ptr<BridgeModel> embedding, arousal, valence;
-        std::unique_ptr<ImageLatentMap> latent_map;
-        MelodyEncoding encoding;
-        SamplingOptions sampling, piano_sampling;
+        std::unique_ptr<BridgeModel> embedding;
+        std::unique_ptr<BridgeModel> arousal, valence;  // null when not given (colour_affect only)
+        std::unique_ptr<ImageLatentMap> latent_map;     // null when not given (the embedding bridge places z)
+        MelodyEncoding encoding;                        // these four come from the melody file's metadata
+        SamplingOptions sampling;
         SongForm form;
-        std::string melody_steps_trained;
+        std::string melody_steps_trained;  ///< "" when absent
         std::unique_ptr<HierarchicalLstmDecoder> decoder;
-        std::unique_ptr<PerformanceRnn> piano;
+        std::unique_ptr<PerformanceRnn> piano;  // null when no piano file was given
+        SamplingOptions piano_sampling;
     };
 
     static Rest load_rest(const PipelineWeights& w) {
@@ -569,40 +571,19 @@ private:
         } catch (...) {
             damaged = std::current_exception();
         }
-        Rest r;
         try {
-            r = rest.get();
+            models_ = rest.get();
         } catch (...) {
             if (damaged) std::rethrow_exception(damaged);
             throw;
         }
         if (damaged) std::rethrow_exception(damaged);
-        embedding_ = std::move(r.embedding);
-        arousal_ = std::move(r.arousal);
-        valence_ = std::move(r.valence);
-        latent_map_ = std::move(r.latent_map);
-        encoding_ = r.encoding;
-        default_sampling_ = r.sampling;
-        piano_sampling_ = r.piano_sampling;
-        default_form_ = std::move(r.form);
-        melody_steps_trained_ = std::move(r.melody_steps_trained);
-        decoder_ = std::move(r.decoder);
-        piano_ = std::move(r.piano);
     }
 
     InceptionV3 inception_;
     std::string inception_path_;
-    std::unique_ptr<BridgeModel> embedding_;
-    std::unique_ptr<ImageLatentMap> latent_map_;
-    MelodyEncoding encoding_;
-    SamplingOptions default_sampling_;
-    SongForm default_form_;
-    std::string melody_steps_trained_;  ///< the melody file's steps_trained metadata ("" when absent)
-    std::unique_ptr<HierarchicalLstmDecoder> decoder_;
-    std::unique_ptr<BridgeModel> arousal_, valence_;  // null when not given (colour_affect only)
+    Rest models_;
     std::shared_ptr<PipelineAccelerator> accelerator_;  // null: every stage on the CPU
-    std::unique_ptr<PerformanceRnn> piano_;              // null when no piano file was given
-    SamplingOptions piano_sampling_;
 
     /// The piano generator's share of generate(): conditions from the picture (piano_generator.hpp), one piece of
     /// options.seconds, sampled with Rng(options.seed) (the file's recommended sampling for what options leave unset).
@@ -612,16 +593,16 @@ private:
         r.generator = GenerateOptions::Generator::Piano;
         r.key = plan.key;
         r.bpm = 120;
-        r.sampling = piano_sampling_;
+        r.sampling = models_.piano_sampling;
         if (options.temperature) r.sampling.temperature = *options.temperature;
         if (options.top_k) r.sampling.top_k = *options.top_k;
         if (options.top_p) r.sampling.top_p = *options.top_p;
         r.temperature = r.sampling.temperature;
         Rng rng(options.seed);
         const std::vector<std::vector<int>> events =
-            piano_->generate(InceptionV3::pooled(features), plan.conditions, piano_steps_for(options.seconds), r.sampling, &rng);
+            models_.piano->generate(InceptionV3::pooled(features), plan.conditions, piano_steps_for(options.seconds), r.sampling, &rng);
         r.events = events.front();
-        r.performance = cut_performance(piano_->encoding().decode(r.events), options.seconds);
+        r.performance = cut_performance(models_.piano->encoding().decode(r.events), options.seconds);
         r.melody = performance_as_notes(r.performance);
         MetricOptions mo;
         mo.steps_per_bar = 16;

@@ -260,6 +260,19 @@ private:
     std::map<std::string, std::string> metadata_;
 };
 
+/// The start of a safetensors file: the 8-byte little-endian length, then `header` as JSON padded with spaces so
+/// that the data section starts on a multiple of `alignment` bytes (8 for SafetensorsWriter; 64 for the packed-
+/// weights cache, whose floats are read with aligned SIMD loads straight from the mapped file).
+inline std::vector<unsigned char> safetensors_header_bytes(const nlohmann::json& header, std::size_t alignment) {
+    std::string text = header.dump();
+    text.append((alignment - (8 + text.size()) % alignment) % alignment, ' ');
+    // Sized once and copied into (vector::insert after 8 bytes trips GCC 12's -Warray-bounds).
+    std::vector<unsigned char> out(8 + text.size());
+    for (int k = 0; k < 8; ++k) out[std::size_t(k)] = static_cast<unsigned char>(std::uint64_t(text.size()) >> (8 * k));
+    std::copy(text.begin(), text.end(), out.begin() + 8);
+    return out;
+}
+
 /// Builds a safetensors file in memory and writes it atomically (temporary file, then rename),
 /// so a failed or interrupted write never leaves a half-written file at the destination.
 class SafetensorsWriter {
@@ -317,13 +330,7 @@ private:
             header[kv.first] = {{"dtype", dtype_name(e.dtype)}, {"shape", e.shape}, {"data_offsets", {offset, offset + e.bytes.size()}}};
             offset += e.bytes.size();
         }
-        std::string text = header.dump();
-        text.append((8 - text.size() % 8) % 8, ' ');
-        // Sized once and copied into (vector::insert after 8 bytes trips GCC 12's -Warray-bounds).
-        std::vector<unsigned char> out(8 + text.size());
-        for (int k = 0; k < 8; ++k) out[std::size_t(k)] = static_cast<unsigned char>(std::uint64_t(text.size()) >> (8 * k));
-        std::copy(text.begin(), text.end(), out.begin() + 8);
-        return out;
+        return safetensors_header_bytes(header, 8);
     }
 
     struct Entry {

@@ -183,17 +183,26 @@ inline std::string checksum_path_for(const std::string& path) {
     return (has_ext ? path.substr(0, dot) : path) + ".sha256";
 }
 
-/// When `path` has a checksum file beside it (checksum_path_for), throws photong::Error unless the
-/// file's SHA-256 is the one recorded there. Returns whether a checksum was checked. `digest`, when
-/// given, is the file's SHA-256 already computed by the caller (so a file is read once).
-inline bool verify_weights_checksum(const std::string& path, const std::string& digest = "") {
+/// The SHA-256 recorded for `path` in the checksum file beside it (checksum_path_for), or "" when there is none;
+/// throws photong::Error when that file is not in sha256sum's format.
+inline std::string recorded_weights_checksum(const std::string& path) {
     const std::string sum_path = checksum_path_for(path);
     std::ifstream sum(sum_path);
-    if (!sum) return false;
+    if (!sum) return "";
     std::string want;
     sum >> want;
     if (want.size() != 64 || want.find_first_not_of("0123456789abcdef") != std::string::npos)
         throw Error("checksum file is not in sha256sum's format (64 hex digits, two spaces, the name)", {sum_path, "", "HEX  NAME", want.substr(0, 80)});
+    return want;
+}
+
+/// When `path` has a checksum file beside it (checksum_path_for), throws photong::Error unless the
+/// file's SHA-256 is the one recorded there. Returns whether a checksum was checked. `digest`, when
+/// given, is the file's SHA-256 already computed by the caller (so a file is read once).
+inline bool verify_weights_checksum(const std::string& path, const std::string& digest = "") {
+    const std::string want = recorded_weights_checksum(path);
+    if (want.empty()) return false;
+    const std::string sum_path = checksum_path_for(path);
     const std::string got = digest.empty() ? sha256_of_file(path) : digest;
     if (got != want)
         throw Error("the weights file is damaged or not the shipped one: its SHA-256 differs from " + sum_path +

@@ -84,6 +84,8 @@ namespace packed_cache_detail {
 
 constexpr const char* kFormat = "photong-packed-inception-v3/2";
 constexpr std::size_t kDataAlignment = 64;  // every tensor starts on a cache line (and any SIMD packet)
+constexpr const char* kSuffix = ".photong-packed.safetensors";  // how the cache's own files are named (and found)
+constexpr const char* kNoCacheFile = "no cache file";           // the reason of a first build
 
 inline bool little_endian() {
     const std::uint32_t one = 1;
@@ -185,7 +187,7 @@ public:
         h.update(reinterpret_cast<const unsigned char*>(abs.data()), abs.size());
         std::string stem = file_io_detail::name_of(abs);
         if (const std::size_t dot = stem.rfind('.'); dot != std::string::npos && dot > 0) stem.resize(dot);
-        return dir_ + "/" + stem + "-" + h.hex().substr(0, 16) + "-" + packed_cache_detail::layout() + ".photong-packed.safetensors";
+        return dir_ + "/" + stem + "-" + h.hex().substr(0, 16) + "-" + packed_cache_detail::layout() + packed_cache_detail::kSuffix;
     }
 
     /// InceptionV3's layers for `source` (already opened), from the cache when it is valid, else built from the
@@ -212,7 +214,7 @@ public:
         InceptionLayers<Conv2D> layers = InceptionLayers<Conv2D>::load(
             source, bn_epsilon, bn_scale, [](ConvSpec s) { return Conv2D(s.kernel, std::move(s.bias), s.params, std::move(s.name)); }, &pool);
         if (!enabled()) return layers;
-        const bool existed = report.reason != "no cache file";
+        const bool existed = report.reason != packed_cache_detail::kNoCacheFile;
         try {
             save(layers, report.path, source.path(), identity, digest);
             report.outcome = existed ? PackedCacheReport::Outcome::Rebuilt : PackedCacheReport::Outcome::Built;
@@ -231,7 +233,7 @@ private:
                                             ThreadPool& pool, std::string& why) {
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0) {
-            why = "no cache file";
+            why = packed_cache_detail::kNoCacheFile;
             return nullptr;
         }
         std::shared_ptr<const SafetensorsFile> file;
@@ -251,7 +253,7 @@ private:
             return nullptr;
         }
         if (verify) {
-            const std::string want = expected_digest(source);
+            const std::string want = recorded_weights_checksum(source);
             if (!want.empty() && want != f.metadata_or("source_sha256", "")) {
                 why = "built from a source whose SHA-256 is not the one beside it";
                 return nullptr;
@@ -317,14 +319,6 @@ private:
         return Conv2D::from_packed(p, cin, cout, view(key + ".weights", K, 0), std::move(bias), std::move(winograd), name);
     }
 
-    /// The digest in NAME.sha256 beside `source`, or "" when there is none.
-    static std::string expected_digest(const std::string& source) {
-        std::ifstream sum(checksum_path_for(source));
-        std::string want;
-        if (sum) sum >> want;
-        return want;
-    }
-
     void save(const Layers& layers, const std::string& path, const std::string& source, const std::string& identity, const std::string& digest) const {
         make_directories(dir_);
         struct Piece {
@@ -387,14 +381,10 @@ private:
             meta["content_checksum"] = packed_cache_detail::hex64(packed_cache_detail::fold(sums, offset));
         }
         header["__metadata__"] = meta;
-        std::string text = header.dump();
-        text.append((packed_cache_detail::kDataAlignment - (8 + text.size()) % packed_cache_detail::kDataAlignment) % packed_cache_detail::kDataAlignment, ' ');
-        unsigned char length[8];
-        for (int k = 0; k < 8; ++k) length[k] = static_cast<unsigned char>(std::uint64_t(text.size()) >> (8 * k));
+        const std::vector<unsigned char> head = safetensors_header_bytes(header, packed_cache_detail::kDataAlignment);
         remove_orphans();
         AtomicFileWriter out(path);
-        out.write(length, 8);
-        out.write(text.data(), text.size());
+        out.write(head.data(), head.size());
         for_each_part([&](const unsigned char* q, std::size_t n) { out.write(q, n); });
         out.commit();
     }
@@ -413,7 +403,7 @@ private:
     void remove_orphans() const {
         std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir_.c_str()), ::closedir);
         if (!d) return;
-        const std::string suffix = ".photong-packed.safetensors";
+        const std::string suffix = packed_cache_detail::kSuffix;
         while (const dirent* e = ::readdir(d.get())) {
             const std::string name = e->d_name;
             if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
