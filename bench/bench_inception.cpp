@@ -3,7 +3,8 @@
 // default weights/inception_v3.safetensors, else the random-weight test fixture in build/fixtures.
 // Reports GFLOP/s over the 11.42 GFLOP of its 94 convolutions counted as direct products and the fraction of
 // the machine's FMA peak measured around the run; and the same for the products really run (effective_*: the
-// Winograd layers' 16 per-tile products instead of 9 taps per pixel, 9.40 GFLOP in all). The ONNX Runtime comparison is bench/peer_ort/compare.sh (warm processes, interleaved).
+// Winograd layers' per-tile products, e.g. F(4x4,3x3)'s 36 per 4x4 tile instead of 9 taps per pixel, F(1x2,1x7)'s 8 per
+// 2 pixels instead of 7 each). The ONNX Runtime comparison is bench/peer_ort/compare.sh (warm processes, interleaved).
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -17,13 +18,13 @@
 namespace {
 
 /// The 94 convolutions' FLOPs at 299x299: as direct products (11.42 GFLOP, the usual count), or as the products
-/// photong really runs ("effective": Winograd layers counted by their 16 per-tile products, Conv2D::product_flops).
+/// photong really runs ("effective": Winograd layers counted by their per-tile products, Conv2D::product_flops).
 double inception_conv_flops(bool effective) {
     double total = 0;
 #define PHOTONG_INCEPTION_CONV(i, b, h, w, ci, co, kh, kw, s, p)                                                     \
     {                                                                                                               \
         const int oh = photong::window_axis(h, kh, s, photong::Padding::p).out, ow = photong::window_axis(w, kw, s, photong::Padding::p).out; \
-        total += photong::Conv2D::product_flops(kh, kw, s, ci, co, oh, ow, effective);                             \
+        total += photong::Conv2D::product_flops(kh, kw, s, ci, co, oh, ow, effective, photong::InceptionV3Convs::winograd_tile(kh, kw)); \
     }
 #include "inception_v3_convs.inc"
 #undef PHOTONG_INCEPTION_CONV

@@ -89,7 +89,9 @@ TEST_CASE("conv2d: fast path equals the reference on random shapes, bit-identica
     const Case cases[] = {{1, 35, 35, 64, 96, 3, 3, 1, photong::Padding::Same},  {2, 17, 17, 24, 20, 1, 7, 1, photong::Padding::Same},
                           {1, 17, 17, 20, 19, 7, 1, 1, photong::Padding::Same},  {1, 16, 16, 3, 32, 3, 3, 2, photong::Padding::Same},
                           {1, 35, 35, 17, 33, 3, 3, 2, photong::Padding::Valid}, {1, 8, 8, 200, 130, 1, 1, 1, photong::Padding::Valid},
-                          {3, 9, 11, 5, 7, 5, 5, 1, photong::Padding::Same},     {1, 8, 8, 48, 384, 1, 3, 1, photong::Padding::Same}};
+                          {3, 9, 11, 5, 7, 5, 5, 1, photong::Padding::Same},     {1, 8, 8, 48, 384, 1, 3, 1, photong::Padding::Same},
+                          // Few channels, 'valid': window rows as segments (the stem's conv2d_1), and a ragged 3x2 window.
+                          {1, 31, 29, 3, 32, 3, 3, 2, photong::Padding::Valid},  {2, 12, 13, 5, 7, 3, 2, 1, photong::Padding::Valid}};
     for (const Case& c : cases) {
         const Tensor x = random_tensor({c.n, c.h, c.w, c.cin}, rng), k = random_tensor({c.kh, c.kw, c.cin, c.cout}, rng, 0.2f);
         const Tensor b = random_tensor({c.cout}, rng);
@@ -124,35 +126,70 @@ TEST_CASE("gemm: packed micro-kernel equals the definition for ragged sizes, str
     }
 }
 
-TEST_CASE("conv2d: Winograd F(2x2, 3x3) equals the reference, odd sizes, padding, batches and slices") {
+TEST_CASE("winograd: Toom-Cook matrices are Lavin & Gray's published F(2,3) and F(4,3)") {
+    // The tables printed in Lavin & Gray (2016), up to a scaling of each evaluation point j that the algorithm cannot
+    // see (BT's row j by a, G's row j by b, AT's column j by 1/(ab)): compared as the products BT[j][x] G[j][k] AT[i][j].
+    const double bt2[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+    const double g2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    const double at2[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+    const double bt4[6][6] = {{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+    const double g4[6][3] = {{1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                             {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    const double at4[4][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+    auto same = [](const auto& mx, const auto& bt, const auto& g, const auto& at, int m, int n) {
+        for (int j = 0; j < n; ++j)
+            for (int x = 0; x < n; ++x)
+                for (int k = 0; k < 3; ++k)
+                    for (int i = 0; i < m; ++i)
+                        CHECK(mx.BT[j][x] * mx.G[j][k] * mx.AT[i][j] == doctest::Approx(bt[j][x] * g[j][k] * at[i][j]).epsilon(1e-15));
+    };
+    same(photong::winograd_detail::kMatrices<2, 3>, bt2, g2, at2, 2, 4);
+    same(photong::winograd_detail::kMatrices<4, 3>, bt4, g4, at4, 4, 6);
+}
+
+TEST_CASE("conv2d: every Winograd variant equals the reference, odd sizes, padding, batches and slices") {
     photong::Rng rng(31);
     photong::ThreadPool one(1), three(3);
+    struct Variant { int kh, kw, tile; const char* name; };
+    const Variant variants[] = {{3, 3, 2, "F(2x2,3x3)"}, {3, 3, 4, "F(4x4,3x3)"}, {5, 5, 2, "F(2x2,5x5)"}, {1, 7, 2, "F(1x2,1x7)"},
+                                {7, 1, 2, "F(2x1,7x1)"}, {1, 3, 2, "F(1x2,1x3)"}, {3, 1, 2, "F(2x1,3x1)"}};
     struct Case { int n, h, w, cin, cout; photong::Padding pad; };
     // Odd output sizes leave half-empty edge tiles; valid padding reads past the map's last row.
-    const Case cases[] = {{1, 35, 35, 64, 96, photong::Padding::Same}, {2, 17, 23, 16, 33, photong::Padding::Same},
+    const Case cases[] = {{1, 35, 35, 64, 96, photong::Padding::Same}, {2, 27, 23, 16, 33, photong::Padding::Same},
                           {1, 31, 20, 40, 17, photong::Padding::Valid}, {1, 24, 24, 96, 64, photong::Padding::Valid}};
-    for (const Case& c : cases) {
-        const Tensor x = random_tensor({c.n, c.h, c.w, c.cin}, rng), k = random_tensor({3, 3, c.cin, c.cout}, rng, 0.2f);
-        const Tensor b = random_tensor({c.cout}, rng);
-        const Conv2DParams p{3, 3, 1, 1, c.pad, true};
-        const Conv2D conv(k, b.values(), p);
-        REQUIRE(conv.uses_winograd(x.view()));
-        const Tensor ref = photong::conv2d_reference(x, k, b.values(), p);
-        const Tensor y1 = conv.forward(x, one), y3 = conv.forward(x, three);
-        photong_test::check_close(y1, ref, 1e-4, 1e-5, "winograd vs reference");
-        CHECK(y1.values() == y3.values());
-        // Into a channel slice of a wider map, as the Inception blocks do.
-        Tensor wide = Tensor::nhwc(int(ref.dim(0)), int(ref.dim(1)), int(ref.dim(2)), c.cout + 5);
-        conv.forward(x.view(), wide.view().channels(3, c.cout));
-        for (std::int64_t px = 0; px < ref.dim(0) * ref.dim(1) * ref.dim(2); ++px)
-            CHECK(std::equal(y1.data() + px * c.cout, y1.data() + (px + 1) * c.cout, wide.data() + px * (c.cout + 5) + 3));
-        Conv2DParams direct = p;
-        direct.allow_winograd = false;
-        photong_test::check_close(Conv2D(k, b.values(), direct).forward(x), ref, 1e-4, 1e-5, "direct vs reference");
-    }
-    // Too few tiles (an 8x8 map has 16): the direct product runs instead.
+    for (const Variant& v : variants)
+        for (const Case& c : cases) {
+            CAPTURE(v.name);
+            CAPTURE(c.h);
+            CAPTURE(c.w);
+            const Tensor x = random_tensor({c.n, c.h, c.w, c.cin}, rng), k = random_tensor({v.kh, v.kw, c.cin, c.cout}, rng, 0.2f);
+            const Tensor b = random_tensor({c.cout}, rng);
+            Conv2DParams p{v.kh, v.kw, 1, 1, c.pad, true};
+            p.winograd_tile = v.tile;
+            const Conv2D conv(k, b.values(), p);
+            CHECK(conv.winograd_shape().name() == v.name);
+            REQUIRE(conv.uses_winograd(x.view()));
+            const Tensor ref = photong::conv2d_reference(x, k, b.values(), p);
+            const Tensor y1 = conv.forward(x, one), y3 = conv.forward(x, three);
+            photong_test::check_close(y1, ref, 1e-4, 1e-5, std::string(v.name) + " vs reference");
+            CHECK(y1.values() == y3.values());
+            // Into a channel slice of a wider map, as the Inception blocks do.
+            Tensor wide = Tensor::nhwc(int(ref.dim(0)), int(ref.dim(1)), int(ref.dim(2)), c.cout + 5);
+            conv.forward(x.view(), wide.view().channels(3, c.cout));
+            for (std::int64_t px = 0; px < ref.dim(0) * ref.dim(1) * ref.dim(2); ++px)
+                CHECK(std::equal(y1.data() + px * c.cout, y1.data() + (px + 1) * c.cout, wide.data() + px * (c.cout + 5) + 3));
+            Conv2DParams direct = p;
+            direct.allow_winograd = false;
+            photong_test::check_close(Conv2D(k, b.values(), direct).forward(x), ref, 1e-4, 1e-5, "direct vs reference");
+        }
+    // Too few tiles (an 8x8 map has 16 of 2x2): the direct product runs instead. Kernels with no variant never use one.
     const Conv2D small(random_tensor({3, 3, 32, 32}, rng), {}, {3, 3, 1, 1, photong::Padding::Same, true});
     CHECK_FALSE(small.uses_winograd(Tensor::nhwc(1, 8, 8, 32).view()));
+    Conv2DParams f4_on_1x7{1, 7, 1, 1, photong::Padding::Same, true};
+    f4_on_1x7.winograd_tile = 4;  // F(4,7) is not defined
+    CHECK_FALSE(Conv2D(random_tensor({1, 7, 32, 32}, rng), {}, f4_on_1x7).winograd_eligible());
+    CHECK_FALSE(Conv2D(random_tensor({1, 1, 32, 32}, rng), {}, {1, 1, 1, 1, photong::Padding::Same, true}).winograd_eligible());
+    CHECK_FALSE(Conv2D(random_tensor({3, 3, 32, 32}, rng), {}, {3, 3, 2, 2, photong::Padding::Same, true}).winograd_eligible());
 }
 
 TEST_CASE("conv2d: Winograd weights made at the first large input are the ones made at load, and from_packed rebuilds a layer") {
@@ -173,7 +210,8 @@ TEST_CASE("conv2d: Winograd weights made at the first large input are the ones m
     CHECK(on_demand.winograd() != nullptr);
     CHECK(copy.winograd() == on_demand.winograd());
     CHECK(y.values() == at_load.forward(x, two).values());
-    for (int xi = 0; xi < Conv2D::Winograd::kPositions; ++xi) {
+    REQUIRE(at_load.winograd()->positions() == 16);
+    for (int xi = 0; xi < at_load.winograd()->positions(); ++xi) {
         const photong::PackedMatrix &u = at_load.winograd()->transformed(xi), &v = on_demand.winograd()->transformed(xi);
         CHECK(std::equal(u.data(), u.data() + u.size_floats(), v.data()));
     }

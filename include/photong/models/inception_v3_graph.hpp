@@ -74,6 +74,10 @@ inline ConvSpec fuse_outputs(const std::vector<const ConvSpec*>& specs, std::str
 namespace InceptionV3Convs {
 constexpr int kFileConvs = 94;  ///< conv2d_1 .. conv2d_94 in the weight file
 constexpr int kLayers = 75;     ///< layers after fusing each block's opening 1x1s (InceptionLayers::for_each_conv)
+/// The Winograd output tile (Conv2DParams::winograd_tile) of a kh x kw layer: F(4x4, 3x3) for the 3x3 ones, which
+/// bench/winograd_error measured 1.2-1.4x faster than F(2x2, 3x3) on every one that runs as Winograd (stem and 35x35),
+/// its error ~4e-6 of the layer's range (F(2x2): ~5e-7); F(2, r) along the kernel's axes for 5x5, 1x7, 7x1, 1x3, 3x1.
+inline int winograd_tile(int kh, int kw) { return kh == 3 && kw == 3 ? 4 : 2; }
 }  // namespace InceptionV3Convs
 
 /// The 94 convolutions of Keras' InceptionV3 (include_top=False), as a backend's Conv objects. Each block
@@ -121,6 +125,7 @@ struct InceptionLayers {
             ++index;
             const std::string conv = "conv2d_" + std::to_string(index), bn = "batch_normalization_" + std::to_string(index);
             ConvSpec s{file.load_weight(conv + "/kernel", {kh, kw, cin, cout}), {}, {kh, kw, stride, stride, padding, true}, conv};
+            s.params.winograd_tile = InceptionV3Convs::winograd_tile(kh, kw);
             if (file.contains(conv + "/bias")) s.bias = file.load_weight(conv + "/bias", {cout}).values();
             auto vec = [&](const std::string& n) { return file.load_weight(bn + "/" + n, {cout}).values(); };
             fold_batchnorm(s.kernel, s.bias, bn_scale ? vec("gamma") : std::vector<float>{}, vec("beta"), vec("moving_mean"), vec("moving_variance"),
@@ -185,7 +190,7 @@ struct InceptionLayers {
             one(&L.e[i].b3b, 384, 384, 3, 1);
             const ConvSpec d1 = spec(cin_e[i], 448, 1, 1);
             one(&L.e[i].d2, 448, 384, 3, 3);
-            // 8x8 at the usual 299x299 input, where the direct product is faster: its Winograd weights (11 MB) are
+            // 8x8 at the usual 299x299 input: 4 tiles of 4x4, too few for Winograd; its F(4x4) weights (25 MB) are
             // made only if a larger input needs them.
             jobs.back().first.params.winograd_at_load = false;
             one(&L.e[i].d3a, 384, 384, 1, 3);

@@ -82,7 +82,7 @@ inline const char* packed_cache_outcome_name(PackedCacheReport::Outcome o) {
 
 namespace packed_cache_detail {
 
-constexpr const char* kFormat = "photong-packed-inception-v3/2";
+constexpr const char* kFormat = "photong-packed-inception-v3/3";
 constexpr std::size_t kDataAlignment = 64;  // every tensor starts on a cache line (and any SIMD packet)
 constexpr const char* kSuffix = ".photong-packed.safetensors";  // how the cache's own files are named (and found)
 constexpr const char* kNoCacheFile = "no cache file";           // the reason of a first build
@@ -96,8 +96,8 @@ inline bool little_endian() {
 
 /// Everything of this build that shapes the cache's bytes: a file written under another layout is rebuilt.
 inline std::string layout() {
-    return "panel" + std::to_string(PackedMatrix::kPanel) + "-winograd" + std::to_string(Conv2D::Winograd::kTile - 2) + "x3-" +
-           (little_endian() ? "le" : "be");
+    // The Winograd variant is recorded per layer (describe); the matrices are fixed by the format version.
+    return "panel" + std::to_string(PackedMatrix::kPanel) + "-" + (little_endian() ? "le" : "be");
 }
 
 /// The source's identity on disk: what any write to it changes.
@@ -147,12 +147,14 @@ inline std::string hex64(std::uint64_t v) {
     return buf;
 }
 
-/// "3 3 1 1 valid relu 80 192 winograd conv2d_5": a layer's window, shape and name, as the cache records it.
+/// "3 3 1 1 valid relu 80 192 winograd 4 conv2d_5": a layer's window, shape, form, Winograd tile and name, as the cache
+/// records it.
 inline std::string describe(const Conv2D& c) {
     const Conv2DParams& p = c.params();
     return std::to_string(p.kernel_h) + " " + std::to_string(p.kernel_w) + " " + std::to_string(p.stride_h) + " " +
            std::to_string(p.stride_w) + " " + (p.padding == Padding::Same ? "same" : "valid") + " " + (p.relu ? "relu" : "linear") + " " +
-           std::to_string(c.in_channels()) + " " + std::to_string(c.out_channels()) + " " + (c.winograd() ? "winograd" : c.winograd_eligible() ? "winograd-later" : "direct") + " " + c.name();
+           std::to_string(c.in_channels()) + " " + std::to_string(c.out_channels()) + " " + (c.winograd() ? "winograd" : c.winograd_eligible() ? "winograd-later" : "direct") + " " +
+           std::to_string(p.winograd_tile) + " " + c.name();
 }
 
 }  // namespace packed_cache_detail
@@ -288,7 +290,7 @@ private:
         std::string name, padding, activation, form;
         Conv2DParams p;
         int cin = 0, cout = 0;
-        if (!(is >> p.kernel_h >> p.kernel_w >> p.stride_h >> p.stride_w >> padding >> activation >> cin >> cout >> form) || !std::getline(is >> std::ws, name))
+        if (!(is >> p.kernel_h >> p.kernel_w >> p.stride_h >> p.stride_w >> padding >> activation >> cin >> cout >> form >> p.winograd_tile) || !std::getline(is >> std::ws, name))
             throw Error("layer description is unreadable", {f.path(), key});
         p.padding = padding == "same" ? Padding::Same : Padding::Valid;
         p.relu = activation == "relu";
@@ -310,11 +312,13 @@ private:
         std::vector<float> bias(b, b + panels * PackedMatrix::kPanel);
         std::shared_ptr<const Conv2D::Winograd> winograd;
         if (form == "winograd") {
-            constexpr int kPositions = Conv2D::Winograd::kPositions;
-            require_shape(key + ".winograd", {kPositions, panels, cin, PackedMatrix::kPanel});
-            std::array<PackedMatrix, kPositions> u;
-            for (int xi = 0; xi < kPositions; ++xi) u[std::size_t(xi)] = view(key + ".winograd", cin, std::int64_t(xi) * panels * cin * PackedMatrix::kPanel);
-            winograd = std::make_shared<const Conv2D::Winograd>(std::move(u), cin, cout, bias, p.padding, p.relu);
+            WinogradShape shape;
+            if (!WinogradShape::for_kernel(p.kernel_h, p.kernel_w, p.winograd_tile, shape)) throw Error("layer has no such Winograd variant", {f.path(), key});
+            const int positions = shape.positions();
+            require_shape(key + ".winograd", {positions, panels, cin, PackedMatrix::kPanel});
+            std::vector<PackedMatrix> u;
+            for (int xi = 0; xi < positions; ++xi) u.push_back(view(key + ".winograd", cin, std::int64_t(xi) * panels * cin * PackedMatrix::kPanel));
+            winograd = std::make_shared<const Conv2D::Winograd>(shape, std::move(u), cin, cout, bias, p.padding, p.relu);
         }
         return Conv2D::from_packed(p, cin, cout, view(key + ".weights", K, 0), std::move(bias), std::move(winograd), name);
     }
@@ -342,8 +346,8 @@ private:
             pieces.push_back({key + ".weights", {w.panels(), w.rows(), PackedMatrix::kPanel}, {w.data()}, w.size_floats()});
             pieces.push_back({key + ".bias", {std::int64_t(c.padded_bias().size())}, {c.padded_bias().data()}, std::int64_t(c.padded_bias().size())});
             if (const auto& wg = c.winograd()) {
-                Piece p{key + ".winograd", {Conv2D::Winograd::kPositions, w.panels(), c.in_channels(), PackedMatrix::kPanel}, {}, wg->transformed(0).size_floats()};
-                for (int xi = 0; xi < Conv2D::Winograd::kPositions; ++xi) p.parts.push_back(wg->transformed(xi).data());
+                Piece p{key + ".winograd", {wg->positions(), w.panels(), c.in_channels(), PackedMatrix::kPanel}, {}, wg->transformed(0).size_floats()};
+                for (int xi = 0; xi < wg->positions(); ++xi) p.parts.push_back(wg->transformed(xi).data());
                 pieces.push_back(std::move(p));
             }
         });

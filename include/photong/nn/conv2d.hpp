@@ -8,9 +8,11 @@
 // output channels). Each tile is an indirect GEMM against the packed weights (nn/gemm.hpp): for
 // every kernel tap, each output pixel's row points straight at the input pixel under that tap (or
 // at zeros in the padding), so no im2col copy is made; bias and ReLU are applied as the last tap
-// stores. Only inputs with very few channels (the RGB stem) are gathered with im2col first.
-// 3x3 stride-1 layers on large enough maps run as Winograd F(2x2, 3x3) instead (nn/winograd.hpp;
-// both forms are kept, the choice depends only on the output's height and width, never the batch).
+// stores. Inputs with very few channels (the RGB stem) take whole window rows as segments instead (or, with
+// padding, are gathered with im2col first).
+// Stride-1 3x3, 5x5, 1x7, 7x1, 1x3 and 3x1 layers on large enough maps run as Winograd F(m, r) instead
+// (nn/winograd.hpp; F(2x2, 3x3) unless Conv2DParams::winograd_tile asks for F(4x4, 3x3); both forms are kept,
+// the choice depends only on the layer and the output's height and width, never the batch).
 // Results are identical for any number of threads (the summation order ignores the tiling).
 // conv2d_reference is the plain seven-loop definition the fast path is tested against.
 #pragma once
@@ -37,10 +39,13 @@ struct Conv2DParams {
     int stride_h = 1, stride_w = 1;
     Padding padding = Padding::Same;
     bool relu = false;
-    bool allow_winograd = true;  ///< 3x3 stride-1 layers may use Winograd F(2x2, 3x3) (nn/winograd.hpp)
+    bool allow_winograd = true;  ///< stride-1 layers with a Winograd variant may use it (nn/winograd.hpp)
     /// Make the Winograd weights at construction; false: at the first input large enough to use them (a layer
     /// that runs on small maps at the usual input size need not carry them: InceptionV3's 8x8 stage, 22 MB).
     bool winograd_at_load = true;
+    /// Winograd output tile along each axis the kernel spans: 2 (F(2x2,3x3), F(2x2,5x5), F(1x2,1x7), ...) or 4 (only
+    /// F(4x4,3x3): a quarter of the direct products instead of 4/9, with ten times F(2x2)'s rounding error).
+    int winograd_tile = 2;
 };
 
 /// Folds inference-mode BatchNormalization into a convolution: for output channel o,
@@ -96,32 +101,44 @@ public:
         }
     }
 
-    /// True when forward() on this input runs as Winograd F(2x2, 3x3): 3x3 stride-1 layers do for
-    /// outputs of at least kMinWinogradTiles 2x2 tiles per image; smaller maps take the direct
-    /// product. Counted per image, not per batch, so an image gives the same bits alone or batched.
+    /// True when forward() on this input runs as Winograd: layers with a variant do for outputs of at least
+    /// kMinWinogradTiles tiles per image; smaller maps take the direct product. Counted per image, not per
+    /// batch, so an image gives the same bits alone or batched.
     bool uses_winograd(const FeatureView& in) const {
         const std::vector<int> o = output_shape(in);
-        return winograd_ && Winograd::tiles(1, o[1], o[2]) >= kMinWinogradTiles;
+        return winograd_ && winograd_shape().tiles(1, o[1], o[2]) >= kMinWinogradTiles;
     }
-    /// The windows Winograd F(2x2, 3x3) computes: 3x3, stride 1, enough input channels for its products.
-    static bool winograd_window(int kernel_h, int kernel_w, int stride_h, int stride_w, int cin) {
-        return kernel_h == 3 && kernel_w == 3 && stride_h == 1 && stride_w == 1 && cin >= kMinIndirectChannels;
+    /// The windows Winograd computes: a variant for the kernel and tile (WinogradShape::for_kernel), stride 1,
+    /// enough input channels for its products.
+    static bool winograd_window(int kernel_h, int kernel_w, int stride_h, int stride_w, int cin, int tile = 2) {
+        WinogradShape shape;
+        return stride_h == 1 && stride_w == 1 && cin >= kMinIndirectChannels && WinogradShape::for_kernel(kernel_h, kernel_w, tile, shape);
     }
     /// The rule uses_winograd() applies, for a layer that allows Winograd, from shapes alone (benchmarks count FLOPs with it).
-    static bool winograd_shape(int kernel_h, int kernel_w, int stride, int cin, int out_h, int out_w) {
-        return winograd_window(kernel_h, kernel_w, stride, stride, cin) && Winograd::tiles(1, out_h, out_w) >= kMinWinogradTiles;
+    static bool winograd_applies(int kernel_h, int kernel_w, int stride, int cin, int out_h, int out_w, int tile = 2) {
+        WinogradShape shape;
+        return winograd_window(kernel_h, kernel_w, stride, stride, cin, tile) && WinogradShape::for_kernel(kernel_h, kernel_w, tile, shape) &&
+               shape.tiles(1, out_h, out_w) >= kMinWinogradTiles;
     }
     /// Floating-point operations (2 per multiply-add) of one image's products: kh*kw*cin*cout per output pixel
-    /// directly; as Winograd F(m x m, 3x3), (m+2)^2 products of cin x cout per m x m tile (its transforms' few adds
-    /// per element are not counted). What the benchmarks call effective FLOPs, beside the direct count.
-    static double product_flops(int kernel_h, int kernel_w, int stride, int cin, int cout, int out_h, int out_w, bool allow_winograd = true) {
-        if (allow_winograd && winograd_shape(kernel_h, kernel_w, stride, cin, out_h, out_w))
-            return 2.0 * double(Winograd::tiles(1, out_h, out_w)) * Winograd::kPositions * cin * double(cout);
+    /// directly; as Winograd, th*tw products of cin x cout per tile (its transforms' few adds per element are not
+    /// counted). What the benchmarks call effective FLOPs, beside the direct count.
+    static double product_flops(int kernel_h, int kernel_w, int stride, int cin, int cout, int out_h, int out_w, bool allow_winograd = true,
+                                int tile = 2) {
+        WinogradShape shape;
+        if (allow_winograd && winograd_applies(kernel_h, kernel_w, stride, cin, out_h, out_w, tile) && WinogradShape::for_kernel(kernel_h, kernel_w, tile, shape))
+            return 2.0 * double(shape.tiles(1, out_h, out_w)) * shape.positions() * cin * double(cout);
         return 2.0 * out_h * double(out_w) * kernel_h * kernel_w * cin * double(cout);
     }
-    /// True for the layers that may run as Winograd (3x3, stride 1, enough input channels, allowed).
+    /// True for the layers that may run as Winograd (a variant for the window, stride 1, enough input channels, allowed).
     bool winograd_eligible() const {
-        return p_.allow_winograd && winograd_window(p_.kernel_h, p_.kernel_w, p_.stride_h, p_.stride_w, cin_);
+        return p_.allow_winograd && winograd_window(p_.kernel_h, p_.kernel_w, p_.stride_h, p_.stride_w, cin_, p_.winograd_tile);
+    }
+    /// The Winograd variant this layer runs when it does (meaningful when winograd_eligible()).
+    WinogradShape winograd_shape() const {
+        WinogradShape shape;
+        WinogradShape::for_kernel(p_.kernel_h, p_.kernel_w, p_.winograd_tile, shape);
+        return shape;
     }
 
     /// One convolution computing the outputs of several that read the same input with the same
@@ -157,10 +174,8 @@ public:
         return fused;
     }
 
-    /// F(2x2, 3x3). F(4x4, 3x3) (Winograd3x3<4>) was measured per layer by bench/winograd_error on InceptionV3's
-    /// real weights and inputs: ten times the rounding error (still inside the layer tests' tolerance), 15-25% faster
-    /// on the three large stem layers and no faster at 35x35, about 1 ms of a 40 ms forward on a 2-core AVX-512 EPYC.
-    using Winograd = Winograd3x3<2>;
+    /// The Winograd form of a layer (its variant given by winograd_shape()).
+    using Winograd = WinogradConv;
 
     /// A layer from parts already packed (by packed_weights(), padded_bias() and winograd() of an equal
     /// layer: what the packed-weights cache stores), so nothing is packed or transformed. `winograd` may be
@@ -180,6 +195,8 @@ public:
         c.weights_ = std::move(weights);
         c.bias_ = std::move(bias_padded);
         if (c.winograd_eligible()) {
+            require(!winograd || winograd->shape() == c.winograd_shape(), "Winograd weights are of another variant than the layer's",
+                    {"", c.name_, c.winograd_shape().name(), winograd ? winograd->shape().name() : ""});
             c.winograd_ = std::make_shared<LazyWinograd>();
             if (winograd) std::call_once(c.winograd_->once, [&] { c.winograd_->set(std::move(winograd)); });
         } else {
@@ -216,15 +233,19 @@ public:
     void forward(const FeatureView& in, const FeatureView& out, ThreadPool& pool = default_thread_pool()) const {
         const std::vector<int> want = output_shape(in);
         require(out.shape() == want, "conv output view has the wrong shape", {"", name_, shape_to_string(want), shape_to_string(out.shape())});
-        // Winograd pays for its transforms once there are enough 2x2 tiles to fill the micro-kernel
-        // (measured in bench_conv: 1.4-1.6x faster at 35x35 and up, slightly slower at 8x8).
+        // Winograd pays for its transforms once there are enough tiles to fill a few micro-kernels (bench/winograd_error on
+        // InceptionV3's layers: F(1x2,1x3) with 32 tiles of an 8x8 map 1.3x faster than direct, F(2x2,3x3) with 16 no faster).
         if (uses_winograd(in)) return winograd_form().forward(in, out, pool);
         const WindowAxis ay = window_axis(in.h, p_.kernel_h, p_.stride_h, p_.padding);
         const WindowAxis ax = window_axis(in.w, p_.kernel_w, p_.stride_w, p_.padding);
         const std::int64_t rows = out.pixels(), K = weights_.rows(), panels = weights_.panels();
         // A handful of input channels (the 3-channel stem) makes per-tap blocks too short to pay
-        // for their C traffic: gather whole receptive fields (im2col) for those instead.
-        const bool gather = cin_ < kMinIndirectChannels && K > cin_;
+        // for their C traffic: gather whole receptive fields (im2col) for those instead; or, when every window row
+        // lies inside a densely packed map ('valid' padding), point at each window row as one segment of
+        // kernel_w * cin floats (the 3-channel stem: 3 segments of 9), the same K order with no copy.
+        const bool few_channels = cin_ < kMinIndirectChannels && K > cin_;
+        const bool row_segments = few_channels && p_.padding == Padding::Valid && in.pixel_stride == cin_;
+        const bool gather = few_channels && !row_segments;
 
         // Tasks: kRowTile output pixels by a group of B panels. Maps with few pixels (the 17x17
         // and 8x8 stages) are also cut along output channels so that every core has work.
@@ -245,6 +266,16 @@ public:
                 ptrs.resize(std::size_t(nr));
                 for (std::int64_t r = 0; r < nr; ++r) ptrs[std::size_t(r)] = patches.data() + r * K;
                 gemm(IndirectRows{ptrs.data(), nr, K}, nr, weights_, j0, j1, bias_.data(), p_.relu, c, out.pixel_stride);
+                return;
+            }
+            if (row_segments) {
+                ptrs.resize(std::size_t(p_.kernel_h * nr));
+                for (std::int64_t r = 0; r < nr; ++r) {
+                    const std::int64_t q = r0 + r;
+                    const int ox = int(q % ax.out), oy = int((q / ax.out) % ay.out), n = int(q / (std::int64_t(ax.out) * ay.out));
+                    for (int ky = 0; ky < p_.kernel_h; ++ky) ptrs[std::size_t(ky * nr + r)] = in.pixel(n, oy * p_.stride_h + ky, ox * p_.stride_w);
+                }
+                gemm(IndirectRows{ptrs.data(), nr, std::int64_t(p_.kernel_w) * cin_}, nr, weights_, j0, j1, bias_.data(), p_.relu, c, out.pixel_stride);
                 return;
             }
             // Indirect GEMM: for each kernel tap, point each output pixel's row at the input pixel
@@ -278,7 +309,7 @@ private:
     static constexpr std::int64_t kRowTile = 10 * gemm_detail::kRows;  ///< pixels per task (whole micro-kernels)
     static constexpr std::int64_t kMinTasks = 16;
     static constexpr int kMinIndirectChannels = 16;
-    static constexpr std::int64_t kMinWinogradTiles = 64;
+    static constexpr std::int64_t kMinWinogradTiles = 32;
 
     /// Keeps the bias padded to whole panels: the micro-kernel reads a panel's worth.
     void set_bias(std::vector<float> bias) {
@@ -327,7 +358,7 @@ private:
         }
     };
     std::shared_ptr<const Winograd> make_winograd(const float* kernel_hwio) const {
-        return std::make_shared<const Winograd>(kernel_hwio, cin_, cout_, bias_, p_.padding, p_.relu);
+        return std::make_shared<const Winograd>(winograd_shape(), kernel_hwio, cin_, cout_, bias_, p_.padding, p_.relu);
     }
     const Winograd& winograd_form() const {
         std::call_once(winograd_->once, [&] {
