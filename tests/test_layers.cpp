@@ -182,9 +182,11 @@ TEST_CASE("conv2d: every Winograd variant equals the reference, odd sizes, paddi
             direct.allow_winograd = false;
             photong_test::check_close(Conv2D(k, b.values(), direct).forward(x), ref, 1e-4, 1e-5, "direct vs reference");
         }
-    // Too few tiles (an 8x8 map has 16 of 2x2): the direct product runs instead. Kernels with no variant never use one.
+    // Too few tiles (a 6x6 map has 9 of 2x2, an 8x8 one 16): the direct product runs instead. Kernels with no variant
+    // never use one.
     const Conv2D small(random_tensor({3, 3, 32, 32}, rng), {}, {3, 3, 1, 1, photong::Padding::Same, true});
-    CHECK_FALSE(small.uses_winograd(Tensor::nhwc(1, 8, 8, 32).view()));
+    CHECK_FALSE(small.uses_winograd(Tensor::nhwc(1, 6, 6, 32).view()));
+    CHECK(small.uses_winograd(Tensor::nhwc(1, 8, 8, 32).view()));
     Conv2DParams f4_on_1x7{1, 7, 1, 1, photong::Padding::Same, true};
     f4_on_1x7.winograd_tile = 4;  // F(4,7) is not defined
     CHECK_FALSE(Conv2D(random_tensor({1, 7, 32, 32}, rng), {}, f4_on_1x7).winograd_eligible());
@@ -201,8 +203,8 @@ TEST_CASE("conv2d: Winograd weights made at the first large input are the ones m
     const Conv2D at_load(k, b.values(), eager), on_demand(k, b.values(), later);
     CHECK(at_load.winograd() != nullptr);
     CHECK(on_demand.winograd() == nullptr);
-    CHECK_FALSE(on_demand.uses_winograd(Tensor::nhwc(1, 8, 8, 48).view()));
-    CHECK(on_demand.forward(Tensor::nhwc(1, 8, 8, 48), two).dim(3) == 40);  // small: direct, nothing made
+    CHECK_FALSE(on_demand.uses_winograd(Tensor::nhwc(1, 6, 6, 48).view()));
+    CHECK(on_demand.forward(Tensor::nhwc(1, 6, 6, 48), two).dim(3) == 40);  // small: direct, nothing made
     CHECK(on_demand.winograd() == nullptr);
     REQUIRE(on_demand.uses_winograd(x.view()));
     const Conv2D copy = on_demand;  // copies share the form once it is made

@@ -205,4 +205,38 @@ inline ThreadPool& default_thread_pool() {
     return pool;
 }
 
+/// How a layer's work is cut into tasks for a pool: `units` (groups of output rows, blocks of tiles) into near-equal
+/// ranges of at most `max_per_task` each, their count rounded up to a multiple of the thread count; and `panels` (groups
+/// of output columns) into equal groups, the fewest (a divisor of `panels`) that give each thread `tasks_per_thread`
+/// tasks. Every task is then within one unit of the same size: with 11 tasks of 120 rows on 2 threads (a 35x35 map),
+/// one thread did 6 while the other did 5 and then waited. Kernels whose sums do not depend on the tiling (Conv2D's)
+/// may cut by thread count like this and still give the same bits for any number of threads.
+class BalancedTasks {
+public:
+    BalancedTasks(std::int64_t units, std::int64_t max_per_task, std::int64_t panels, unsigned threads, std::int64_t tasks_per_thread = 4)
+        : units_(std::max<std::int64_t>(units, 1)), panels_(std::max<std::int64_t>(panels, 1)) {
+        unit_tasks_ = (units_ + max_per_task - 1) / max_per_task;
+        if (threads <= 1) return;
+        unit_tasks_ = std::min(units_, (unit_tasks_ + threads - 1) / threads * threads);
+        panel_groups_ = panels_;
+        for (std::int64_t d = 1; d <= panels_; ++d)
+            if (panels_ % d == 0 && unit_tasks_ * d >= tasks_per_thread * std::int64_t(threads)) {
+                panel_groups_ = d;
+                break;
+            }
+    }
+    std::int64_t count() const { return unit_tasks_ * panel_groups_; }
+    /// Task t's units [u0, u1) and panels [j0, j1).
+    void ranges(std::int64_t t, std::int64_t& u0, std::int64_t& u1, std::int64_t& j0, std::int64_t& j1) const {
+        const std::int64_t u = t / panel_groups_, g = t % panel_groups_;
+        u0 = units_ * u / unit_tasks_;
+        u1 = units_ * (u + 1) / unit_tasks_;
+        j0 = panels_ * g / panel_groups_;
+        j1 = panels_ * (g + 1) / panel_groups_;
+    }
+
+private:
+    std::int64_t units_, panels_, unit_tasks_ = 1, panel_groups_ = 1;
+};
+
 }  // namespace photong

@@ -134,8 +134,12 @@ private:
         FeatureView view(const Map& m) const { return m.view(); }
         void conv(const Conv2D& c, const FeatureView& in, const FeatureView& out) const { c.forward(in, out, *threads); }
         void pool(const Pool2DParams& p, const FeatureView& in, const FeatureView& out) const { pool2d(in, out, p, *threads); }
-        static void copy_channels(const FeatureView& from, const FeatureView& to) {
-            for (std::int64_t p = 0; p < from.pixels(); ++p) std::copy_n(from.data + p * from.pixel_stride, from.c, to.data + p * to.pixel_stride);
+        void copy_channels(const FeatureView& from, const FeatureView& to) const {
+            constexpr std::int64_t kPixels = 64;  // per task
+            threads->for_each((from.pixels() + kPixels - 1) / kPixels, [&](std::int64_t t) {
+                for (std::int64_t p = t * kPixels; p < std::min(from.pixels(), (t + 1) * kPixels); ++p)
+                    std::copy_n(from.data + p * from.pixel_stride, from.c, to.data + p * to.pixel_stride);
+            });
         }
     };
 

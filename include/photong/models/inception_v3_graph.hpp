@@ -75,8 +75,9 @@ namespace InceptionV3Convs {
 constexpr int kFileConvs = 94;  ///< conv2d_1 .. conv2d_94 in the weight file
 constexpr int kLayers = 75;     ///< layers after fusing each block's opening 1x1s (InceptionLayers::for_each_conv)
 /// The Winograd output tile (Conv2DParams::winograd_tile) of a kh x kw layer: F(4x4, 3x3) for the 3x3 ones, which
-/// bench/winograd_error measured 1.2-1.4x faster than F(2x2, 3x3) on every one that runs as Winograd (stem and 35x35),
-/// its error ~4e-6 of the layer's range (F(2x2): ~5e-7); F(2, r) along the kernel's axes for 5x5, 1x7, 7x1, 1x3, 3x1.
+/// bench/winograd_error measured 1.2-1.4x faster than F(2x2, 3x3) on the stem and 35x35 ones, its error ~4e-6 of the
+/// layer's range (F(2x2): ~5e-7); F(2, r) along the kernel's axes for 5x5, 1x7, 7x1, 1x3, 3x1. (The 8x8 stage's 3x3
+/// layers take F(2x2) instead: InceptionLayers::load.)
 inline int winograd_tile(int kh, int kw) { return kh == 3 && kw == 3 ? 4 : 2; }
 }  // namespace InceptionV3Convs
 
@@ -190,9 +191,9 @@ struct InceptionLayers {
             one(&L.e[i].b3b, 384, 384, 3, 1);
             const ConvSpec d1 = spec(cin_e[i], 448, 1, 1);
             one(&L.e[i].d2, 448, 384, 3, 3);
-            // 8x8 at the usual 299x299 input: 4 tiles of 4x4, too few for Winograd; its F(4x4) weights (25 MB) are
-            // made only if a larger input needs them.
-            jobs.back().first.params.winograd_at_load = false;
+            // 8x8 at the usual 299x299 input: F(2x2, 3x3)'s 16 tiles, not F(4x4)'s 4 (measured on this shape, 1 thread:
+            // direct 1.18 ms, F(2x2) 0.82, F(4x4) 0.84 at batch 1; 1.08, 0.57, 0.67 per picture at batch 8).
+            jobs.back().first.params.winograd_tile = 2;
             one(&L.e[i].d3a, 384, 384, 1, 3);
             one(&L.e[i].d3b, 384, 384, 3, 1);
             one(&L.e[i].pool, cin_e[i], 192, 1, 1);

@@ -233,8 +233,8 @@ public:
     void forward(const FeatureView& in, const FeatureView& out, ThreadPool& pool = default_thread_pool()) const {
         const std::vector<int> want = output_shape(in);
         require(out.shape() == want, "conv output view has the wrong shape", {"", name_, shape_to_string(want), shape_to_string(out.shape())});
-        // Winograd pays for its transforms once there are enough tiles to fill a few micro-kernels (bench/winograd_error on
-        // InceptionV3's layers: F(1x2,1x3) with 32 tiles of an 8x8 map 1.3x faster than direct, F(2x2,3x3) with 16 no faster).
+        // Winograd pays for its transforms once there are enough tiles to fill a micro-kernel or two (InceptionV3's 8x8
+        // stage, one thread: F(1x2,1x3)'s 32 tiles 1.3x faster than direct, F(2x2,3x3)'s 16 1.4x); smaller maps, direct.
         if (uses_winograd(in)) return winograd_form().forward(in, out, pool);
         const WindowAxis ay = window_axis(in.h, p_.kernel_h, p_.stride_h, p_.padding);
         const WindowAxis ax = window_axis(in.w, p_.kernel_w, p_.stride_w, p_.padding);
@@ -247,16 +247,15 @@ public:
         const bool row_segments = few_channels && p_.padding == Padding::Valid && in.pixel_stride == cin_;
         const bool gather = few_channels && !row_segments;
 
-        // Tasks: kRowTile output pixels by a group of B panels. Maps with few pixels (the 17x17
-        // and 8x8 stages) are also cut along output channels so that every core has work.
-        const std::int64_t row_tiles = (rows + kRowTile - 1) / kRowTile;
-        const std::int64_t col_splits = std::min<std::int64_t>(std::max<std::int64_t>(1, kMinTasks / row_tiles), panels);
-        const std::int64_t panels_per_task = (panels + col_splits - 1) / col_splits;
-        const std::int64_t col_tasks = (panels + panels_per_task - 1) / panels_per_task;
+        // Tasks: up to kRowTile output pixels (whole micro-kernels) by a group of B panels, balanced over the pool
+        // (BalancedTasks); maps with few pixels (the 17x17 and 8x8 stages) are also cut along output channels.
+        const std::int64_t micro = (rows + gemm_detail::kRows - 1) / gemm_detail::kRows;
+        const BalancedTasks grid(micro, kRowTile / gemm_detail::kRows, panels, pool.size());
 
-        pool.for_each(row_tiles * col_tasks, [&](std::int64_t t) {
-            const std::int64_t r0 = (t / col_tasks) * kRowTile, nr = std::min<std::int64_t>(kRowTile, rows - r0);
-            const std::int64_t j0 = (t % col_tasks) * panels_per_task, j1 = std::min(panels, j0 + panels_per_task);
+        pool.for_each(grid.count(), [&](std::int64_t t) {
+            std::int64_t m0 = 0, m1 = 0, j0 = 0, j1 = 0;
+            grid.ranges(t, m0, m1, j0, j1);
+            const std::int64_t r0 = m0 * gemm_detail::kRows, nr = std::min(rows, m1 * gemm_detail::kRows) - r0;
             float* c = out.data + r0 * out.pixel_stride;
             thread_local std::vector<const float*> ptrs;
             if (gather) {
@@ -306,10 +305,9 @@ public:
     Tensor forward(const Tensor& in, ThreadPool& pool = default_thread_pool()) const { return forward(in.view(), pool); }
 
 private:
-    static constexpr std::int64_t kRowTile = 10 * gemm_detail::kRows;  ///< pixels per task (whole micro-kernels)
-    static constexpr std::int64_t kMinTasks = 16;
+    static constexpr std::int64_t kRowTile = 10 * gemm_detail::kRows;  ///< at most this many pixels per task (whole micro-kernels)
     static constexpr int kMinIndirectChannels = 16;
-    static constexpr std::int64_t kMinWinogradTiles = 32;
+    static constexpr std::int64_t kMinWinogradTiles = 16;
 
     /// Keeps the bias padded to whole panels: the micro-kernel reads a panel's worth.
     void set_bias(std::vector<float> bias) {

@@ -14,7 +14,7 @@
 // rounding: bench/winograd_error measures every variant per layer against the double definition, and Conv2D
 // takes a layer's variant from Conv2DParams::winograd_tile.
 //
-// Work is cut into blocks of tiles (and, when there are few tiles, into groups of output panels), each
+// Work is cut into blocks of tiles (and, when there are few tiles, into groups of output panels; BalancedTasks), each
 // transformed into per-thread buffers that stay in L2: input transform, th*tw products, output transform with
 // bias and ReLU. The arithmetic order depends only on the layer, never on the thread count.
 #pragma once
@@ -152,7 +152,7 @@ struct WinogradShape {
 /// A stride-1 convolution (BN folded, bias, optional ReLU) computed as Winograd F(mh x mw, rh x rw).
 class WinogradConv {
 public:
-    /// Tiles per task: at least 12, in whole micro-kernels. Few tiles keep a task's transformed input and products in L2
+    /// Tiles per task: at most this many (at least 12, in whole micro-kernels). Few tiles keep a task's transformed input and products in L2
     /// (F(4x4): 36 positions of both); measured on InceptionV3's Winograd layers (2-core AVX-512 EPYC, same run): 12 tiles
     /// 14% faster than 48 at batch 1 and 10% at batch 8; per-panel passes over the products gained nothing more.
     static constexpr int kTileBlock = (12 + gemm_detail::kRows - 1) / gemm_detail::kRows * gemm_detail::kRows;
@@ -225,14 +225,13 @@ private:
         const int pad_y = window_axis(in.h, RH, 1, padding_).pad, pad_x = window_axis(in.w, RW, 1, padding_).pad;
         const int th = (out.h + MH - 1) / MH, tw = (out.w + MW - 1) / MW;
         const std::int64_t total = shape_.tiles(out.n, out.h, out.w), panels = u_[0].panels();
-        const std::int64_t blocks = (total + kTileBlock - 1) / kTileBlock;
-        const std::int64_t splits = std::min<std::int64_t>(std::max<std::int64_t>(1, 16 / blocks), panels);
-        const std::int64_t per_task = (panels + splits - 1) / splits, col_tasks = (panels + per_task - 1) / per_task;
+        const BalancedTasks grid(total, kTileBlock, panels, pool.size());
         const std::int64_t width = panels * kPanel;  // row stride of the product buffers
 
-        pool.for_each(blocks * col_tasks, [&](std::int64_t task) {
-            const std::int64_t t0 = (task / col_tasks) * kTileBlock, nt = std::min<std::int64_t>(kTileBlock, total - t0);
-            const std::int64_t j0 = (task % col_tasks) * per_task, j1 = std::min(panels, j0 + per_task);
+        pool.for_each(grid.count(), [&](std::int64_t task) {
+            std::int64_t t0 = 0, t1 = 0, j0 = 0, j1 = 0;
+            grid.ranges(task, t0, t1, j0, j1);
+            const std::int64_t nt = t1 - t0;
             thread_local std::vector<float> v, m, zeros;
             thread_local std::vector<const float*> rows;
             v.resize(std::size_t(P * nt * cin_));
