@@ -75,7 +75,7 @@ const bool registered = [] {
         const std::string name = "conv2d_" + std::to_string(s.index) + "/" + s.block + "/" + std::to_string(s.h) + "x" + std::to_string(s.w) + "x" +
                                  std::to_string(s.cin) + "->" + std::to_string(s.cout) + "/" + std::to_string(s.kh) + "x" + std::to_string(s.kw) +
                                  "s" + std::to_string(s.stride);
-        const int tile = photong::InceptionV3Convs::winograd_tile(s.kh, s.kw);
+        const int tile = photong::InceptionV3Convs::winograd_tile("conv2d_" + std::to_string(s.index), s.kh, s.kw);
         benchmark::RegisterBenchmark(name.c_str(), BM_Conv, s, tile)->Unit(benchmark::kMicrosecond)->UseRealTime();
         // Layers with a Winograd variant: time the other variants and the direct product beside what the network runs.
         if (!photong::Conv2D::winograd_window(s.kh, s.kw, s.stride, s.stride, s.cin, tile)) continue;

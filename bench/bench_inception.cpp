@@ -24,7 +24,7 @@ double inception_conv_flops(bool effective) {
 #define PHOTONG_INCEPTION_CONV(i, b, h, w, ci, co, kh, kw, s, p)                                                     \
     {                                                                                                               \
         const int oh = photong::window_axis(h, kh, s, photong::Padding::p).out, ow = photong::window_axis(w, kw, s, photong::Padding::p).out; \
-        total += photong::Conv2D::product_flops(kh, kw, s, ci, co, oh, ow, effective, photong::InceptionV3Convs::winograd_tile(kh, kw)); \
+        total += photong::Conv2D::product_flops(kh, kw, s, ci, co, oh, ow, effective, photong::InceptionV3Convs::winograd_tile("conv2d_" + std::to_string(i), kh, kw)); \
     }
 #include "inception_v3_convs.inc"
 #undef PHOTONG_INCEPTION_CONV

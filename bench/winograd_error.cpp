@@ -1,5 +1,5 @@
 // winograd_error — for every InceptionV3 layer with a Winograd variant (3x3, 5x5, 1x7, 7x1, 1x3, 3x1, stride 1), the
-// error of each variant (F(2x2,3x3) and F(4x4,3x3) for 3x3 kernels, F(2,r) along the kernel's axes otherwise) and of the
+// error of each variant (F(2,r) and F(4,r) along the kernel's axes for r = 3, 5; F(2,7) and F(3,7)) and of the
 // direct product against the double-precision definition (conv2d_reference), on the real folded weights and the real
 // input that layer sees for a real picture; the time of each form; and which form the network runs (marked *).
 //
@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
                             e.max_abs, e.max_abs / e.max_ref, e.outside);
                 return ms;
             };
-            for (int tile : {2, 4}) {
+            for (int tile : {2, 3, 4}) {
                 photong::WinogradShape ws;
                 if (!photong::WinogradShape::for_kernel(kh, kw, tile, ws)) continue;
                 const photong::WinogradConv f(ws, kernel.data(), cin, cout, bias, linear.padding, false);

@@ -1,6 +1,6 @@
 // The packed-weights cache (models/packed_weights_cache.hpp): built on the first load, mapped on the next, with
 // features bit-identical to a load without it and within tolerance of torchvision's; rebuilt when the source
-// changed, when the file is damaged, truncated or of another layout; the source's checksum still enforced;
+// changed, when the file is damaged, truncated, of another layout or of another Winograd plan; the source's checksum still enforced;
 // a cache that cannot be written does not stop the load; files of deleted sources are cleaned away.
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -108,7 +109,7 @@ TEST_CASE("packed cache: built once, then mapped, with the same bits as no cache
     CHECK(photong::PackedWeightsCache(cache).path_for(dir + "/./inception_v3.safetensors") == second.cache_report().path);
 }
 
-TEST_CASE("packed cache: rebuilt when the source changed, damaged, truncated or of another layout") {
+TEST_CASE("packed cache: rebuilt when the source changed, damaged, truncated, of another layout or Winograd plan") {
     if (!cache_supported()) return;
     REQUIRE(photong_test::file_exists(kWeights));
     const std::string dir = fresh_dir("pc_rebuild"), source = dir + "/inception_v3.safetensors", cache = dir + "/cache";
@@ -159,6 +160,24 @@ TEST_CASE("packed cache: rebuilt when the source changed, damaged, truncated or 
         CHECK(net.cache_report().outcome == Outcome::Rebuilt);
         CHECK(net.cache_report().reason == "another format or kernel layout");
         CHECK(same_bits(net.features(input), want));
+    }
+    SUBCASE("another Winograd plan (a cache written by a version with other tiles)") {
+        // conv2d_2's description says F(4x4) weights; make it say tile 2, as a version with F(2x2) there wrote it.
+        std::string bytes;
+        {
+            std::ifstream in(path, std::ios::binary);
+            bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        }
+        const std::string from = "winograd 4 conv2d_2\"", to = "winograd 2 conv2d_2\"";
+        const std::size_t at = bytes.find(from);
+        REQUIRE(at != std::string::npos);
+        bytes.replace(at, from.size(), to);
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+        const InceptionV3 net = load(source, cache);
+        CHECK(net.cache_report().outcome == Outcome::Rebuilt);
+        CHECK(net.cache_report().reason == "another Winograd plan: written by another version");
+        CHECK(same_bits(net.features(input), want));
+        CHECK(load(source, cache).cache_report().outcome == Outcome::Hit);
     }
     SUBCASE("not a safetensors file at all") {
         std::ofstream(path, std::ios::binary | std::ios::trunc) << "not a cache";

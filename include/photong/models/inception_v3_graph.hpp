@@ -74,11 +74,19 @@ inline ConvSpec fuse_outputs(const std::vector<const ConvSpec*>& specs, std::str
 namespace InceptionV3Convs {
 constexpr int kFileConvs = 94;  ///< conv2d_1 .. conv2d_94 in the weight file
 constexpr int kLayers = 75;     ///< layers after fusing each block's opening 1x1s (InceptionLayers::for_each_conv)
-/// The Winograd output tile (Conv2DParams::winograd_tile) of a kh x kw layer: F(4x4, 3x3) for the 3x3 ones, which
-/// bench/winograd_error measured 1.2-1.4x faster than F(2x2, 3x3) on the stem and 35x35 ones, its error ~4e-6 of the
-/// layer's range (F(2x2): ~5e-7); F(2, r) along the kernel's axes for 5x5, 1x7, 7x1, 1x3, 3x1. (The 8x8 stage's 3x3
-/// layers take F(2x2) instead: InceptionLayers::load.)
-inline int winograd_tile(int kh, int kw) { return kh == 3 && kw == 3 ? 4 : 2; }
+/// The Winograd output tile (Conv2DParams::winograd_tile) of a kh x kw layer, the fastest variant bench/winograd_error
+/// measured on InceptionV3's real weights and inputs (2-core AVX-512 EPYC, 2 threads, against F(2, r)): F(4x4, 3x3)
+/// 1.2-1.4x faster on the stem and 35x35 layers, F(4x4, 5x5) 1.85x, F(1x3, 1x7) and F(3x1, 7x1) 1.3x, F(1x4, 1x3) and
+/// F(4x1, 3x1) 1.1-1.25x. Each stays inside the layer tests' tolerance (1e-4 + 1e-5 |reference|) on every output; the
+/// largest error relative to a layer's range is 6.7e-6 (F(4x4, 3x3)), 6.8e-6 (F(1x3, 1x7)), 2.4e-6 (F(4x4, 5x5)),
+/// against ~1e-6 for F(2, r) and the direct product. The 8x8 stage's 3x3 layers (conv2d_82, conv2d_91) take F(2x2):
+/// 16 tiles there, not F(4x4)'s 4 (448->384, one thread: direct 1.18 ms, F(2x2) 0.82, F(4x4) 0.84 at batch 1; per
+/// picture at batch 8 1.08, 0.57, 0.67). `layer` is the file's name ("conv2d_82"); the packed-weights cache checks
+/// every cached layer against this rule, so a cache written under another rule is rebuilt.
+inline int winograd_tile(const std::string& layer, int kh, int kw) {
+    if (layer == "conv2d_82" || layer == "conv2d_91") return 2;
+    return kh == 7 || kw == 7 ? 3 : 4;
+}
 }  // namespace InceptionV3Convs
 
 /// The 94 convolutions of Keras' InceptionV3 (include_top=False), as a backend's Conv objects. Each block
@@ -126,7 +134,7 @@ struct InceptionLayers {
             ++index;
             const std::string conv = "conv2d_" + std::to_string(index), bn = "batch_normalization_" + std::to_string(index);
             ConvSpec s{file.load_weight(conv + "/kernel", {kh, kw, cin, cout}), {}, {kh, kw, stride, stride, padding, true}, conv};
-            s.params.winograd_tile = InceptionV3Convs::winograd_tile(kh, kw);
+            s.params.winograd_tile = InceptionV3Convs::winograd_tile(conv, kh, kw);
             if (file.contains(conv + "/bias")) s.bias = file.load_weight(conv + "/bias", {cout}).values();
             auto vec = [&](const std::string& n) { return file.load_weight(bn + "/" + n, {cout}).values(); };
             fold_batchnorm(s.kernel, s.bias, bn_scale ? vec("gamma") : std::vector<float>{}, vec("beta"), vec("moving_mean"), vec("moving_variance"),
@@ -191,9 +199,6 @@ struct InceptionLayers {
             one(&L.e[i].b3b, 384, 384, 3, 1);
             const ConvSpec d1 = spec(cin_e[i], 448, 1, 1);
             one(&L.e[i].d2, 448, 384, 3, 3);
-            // 8x8 at the usual 299x299 input: F(2x2, 3x3)'s 16 tiles, not F(4x4)'s 4 (measured on this shape, 1 thread:
-            // direct 1.18 ms, F(2x2) 0.82, F(4x4) 0.84 at batch 1; 1.08, 0.57, 0.67 per picture at batch 8).
-            jobs.back().first.params.winograd_tile = 2;
             one(&L.e[i].d3a, 384, 384, 1, 3);
             one(&L.e[i].d3b, 384, 384, 3, 1);
             one(&L.e[i].pool, cin_e[i], 192, 1, 1);

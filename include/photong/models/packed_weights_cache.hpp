@@ -82,7 +82,7 @@ inline const char* packed_cache_outcome_name(PackedCacheReport::Outcome o) {
 
 namespace packed_cache_detail {
 
-constexpr const char* kFormat = "photong-packed-inception-v3/3";
+constexpr const char* kFormat = "photong-packed-inception-v3/4";
 constexpr std::size_t kDataAlignment = 64;  // every tensor starts on a cache line (and any SIMD packet)
 constexpr const char* kSuffix = ".photong-packed.safetensors";  // how the cache's own files are named (and found)
 constexpr const char* kNoCacheFile = "no cache file";           // the reason of a first build
@@ -261,6 +261,10 @@ private:
                 return nullptr;
             }
         }
+        if (!same_winograd_plan(f)) {
+            why = "another Winograd plan: written by another version";
+            return nullptr;
+        }
         if (packed_cache_detail::hex64(packed_cache_detail::checksum(f.data_section(), f.data_section_size(), pool)) != f.metadata_or("content_checksum", "")) {
             why = "corrupt: its contents do not match their checksum";
             return nullptr;
@@ -275,6 +279,20 @@ private:
             why = std::string("corrupt: ") + e.what();
             return nullptr;
         }
+    }
+
+    /// True when every cached layer has the Winograd tile this version gives it (InceptionV3Convs::winograd_tile): the
+    /// format and layout do not change when only that rule does, and a layer runs the variant its cached weights are of.
+    static bool same_winograd_plan(const SafetensorsFile& f) {
+        const int layers = std::atoi(f.metadata_or("layers", "0").c_str());
+        for (int index = 0; index < layers; ++index) {
+            std::istringstream is(f.metadata_or(layer_key(index), ""));
+            std::string skip, name;
+            int kh = 0, kw = 0, tile = 0;
+            if (!(is >> kh >> kw >> skip >> skip >> skip >> skip >> skip >> skip >> skip >> tile) || !std::getline(is >> std::ws, name)) return false;
+            if (tile != InceptionV3Convs::winograd_tile(name, kh, kw)) return false;
+        }
+        return true;
     }
 
     static std::string layer_key(int index) {

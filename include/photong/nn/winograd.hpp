@@ -8,9 +8,9 @@
 // An axis with a kernel of 1 (the 1x7 and 7x1 layers) keeps its pixels: m = r = 1, all matrices [1].
 //
 // Each axis's matrices are built by Toom-Cook at compile time (toom_cook below) from the points 0, 1, -1, 2, -2,
-// 1/2, -1/2 (as many as needed) and infinity, the construction of Lavin & Gray, "Fast Algorithms for Convolutional
+// 1/2, -1/2, 3 (as many as needed) and infinity, the construction of Lavin & Gray, "Fast Algorithms for Convolutional
 // Neural Networks" (2016): F(2, 3) and F(4, 3) come out as their published matrices. Supported per axis:
-// F(2, 3), F(4, 3), F(2, 5), F(2, 7) and the identity F(1, 1). More points mean larger coefficients and more
+// F(2, 3), F(4, 3), F(2, 5), F(4, 5), F(2, 7), F(3, 7) and the identity F(1, 1). More points mean larger coefficients and more
 // rounding: bench/winograd_error measures every variant per layer against the double definition, and Conv2D
 // takes a layer's variant from Conv2DParams::winograd_tile.
 //
@@ -51,8 +51,8 @@ struct Matrices {
 template <int M, int R>
 constexpr Matrices<M, R> toom_cook() {
     constexpr int N = M + R - 1;
-    const double points[7] = {0, 1, -1, 2, -2, 0.5, -0.5};
-    static_assert(N - 1 <= 7, "F(m, r) needs more points than are defined");
+    const double points[8] = {0, 1, -1, 2, -2, 0.5, -0.5, 3};
+    static_assert(N - 1 <= 8, "F(m, r) needs more points than are defined");
     Matrices<M, R> x{};
     for (int j = 0; j < N; ++j) {  // j == N - 1: the point at infinity
         double poly[N] = {1};
@@ -115,7 +115,9 @@ inline std::vector<double> kernel_transform(int m, int r) {
     if (m == 2 && r == 3) return table(kMatrices<2, 3>);
     if (m == 4 && r == 3) return table(kMatrices<4, 3>);
     if (m == 2 && r == 5) return table(kMatrices<2, 5>);
+    if (m == 4 && r == 5) return table(kMatrices<4, 5>);
     if (m == 2 && r == 7) return table(kMatrices<2, 7>);
+    if (m == 3 && r == 7) return table(kMatrices<3, 7>);
     throw Error("no Winograd transform F(" + std::to_string(m) + ", " + std::to_string(r) + ")");
 }
 
@@ -137,13 +139,14 @@ struct WinogradShape {
     }
 
     /// The shape for a kh x kw kernel with output tiles of `tile` pixels along each axis the kernel spans, if that
-    /// variant exists: F(2,3) and F(4,3), F(2,5), F(2,7) per axis (3x3 with tile 2 or 4; 5x5, 1x7, 7x1, 1x3, 3x1
-    /// with tile 2); false otherwise (1x1 kernels have nothing to save).
+    /// variant exists: per axis F(2,3), F(4,3), F(2,5), F(4,5), F(2,7), F(3,7) (so 3x3, 1x3, 3x1 and 5x5 with tile 2 or
+    /// 4; 1x7 and 7x1 with 2 or 3); false otherwise (1x1 kernels have nothing to save).
     static bool for_kernel(int kh, int kw, int tile, WinogradShape& out) {
         auto axis = [&](int r) { return r == 1 ? 1 : tile; };
-        auto supported = [](int m, int r) { return (m == 1 && r == 1) || (m == 2 && (r == 3 || r == 5 || r == 7)) || (m == 4 && r == 3); };
-        const bool square_only_for_4 = tile != 4 || (kh == 3 && kw == 3);  // F(4,3) only as F(4x4,3x3): the variant measured
-        if ((kh == 1 && kw == 1) || !square_only_for_4 || !supported(axis(kh), kh) || !supported(axis(kw), kw)) return false;
+        auto supported = [](int m, int r) {
+            return (m == 1 && r == 1) || ((m == 2 || m == 4) && (r == 3 || r == 5)) || ((m == 2 || m == 3) && r == 7);
+        };
+        if ((kh == 1 && kw == 1) || !supported(axis(kh), kh) || !supported(axis(kw), kw)) return false;
         out = WinogradShape{axis(kh), axis(kw), kh, kw};
         return true;
     }
@@ -211,6 +214,11 @@ public:
         if (s == WinogradShape{2, 1, 7, 1}) return run<2, 1, 7, 1>(in, out, pool);
         if (s == WinogradShape{1, 2, 1, 3}) return run<1, 2, 1, 3>(in, out, pool);
         if (s == WinogradShape{2, 1, 3, 1}) return run<2, 1, 3, 1>(in, out, pool);
+        if (s == WinogradShape{4, 4, 5, 5}) return run<4, 4, 5, 5>(in, out, pool);
+        if (s == WinogradShape{1, 3, 1, 7}) return run<1, 3, 1, 7>(in, out, pool);
+        if (s == WinogradShape{3, 1, 7, 1}) return run<3, 1, 7, 1>(in, out, pool);
+        if (s == WinogradShape{1, 4, 1, 3}) return run<1, 4, 1, 3>(in, out, pool);
+        if (s == WinogradShape{4, 1, 3, 1}) return run<4, 1, 3, 1>(in, out, pool);
         throw Error("Winograd variant has no kernel", {"", s.name()});
     }
 
