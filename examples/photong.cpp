@@ -105,7 +105,7 @@ int usage(const char* problem = nullptr) {
                  "                     against NAME.sha256 beside it, where there is one\n"
                  "  --no-verify-weights  skip that check (your own weights beside the shipped .sha256 files)\n"
                  "                     InceptionV3's packed layers are cached in $PHOTONG_CACHE_DIR (default\n"
-                 "                     $XDG_CACHE_HOME/photong or ~/.cache/photong; \"off\": none), ~92 MB per file\n"
+                 "                     $XDG_CACHE_HOME/photong or ~/.cache/photong; \"off\": none), ~170 MB per file\n"
                  "  --json             print the result as JSON on stdout\n"
                  "  --png ROLL.png     also draw a piano roll of the melody (orange) and chords (blue)\n"
                  "  --wav OUT.wav      also render the MIDI file to audio with fluidsynth and a GM soundfont\n"
