@@ -137,7 +137,7 @@ private:
         void copy_channels(const FeatureView& from, const FeatureView& to) const {
             constexpr std::int64_t kPixels = 64;  // per task
             threads->for_each((from.pixels() + kPixels - 1) / kPixels, [&](std::int64_t t) {
-                for (std::int64_t p = t * kPixels; p < std::min(from.pixels(), (t + 1) * kPixels); ++p)
+                for (std::int64_t p = t * kPixels; p < std::min<std::int64_t>(from.pixels(), (t + 1) * kPixels); ++p)
                     std::copy_n(from.data + p * from.pixel_stride, from.c, to.data + p * to.pixel_stride);
             });
         }
