@@ -3,9 +3,10 @@
 // are loaded (the weights, as float tensors, plus the program), then VmHWM — the peak — over one
 // generate() after "5" was written to /proc/self/clear_refs, which resets the peak to the current RSS.
 // The counters: weights_MiB (the loaded tensors' float bytes, counted from the files), loaded_MiB (RSS
-// growth while loading), working_MiB (peak during generate() minus RSS before it: activations,
-// scratch, thread stacks touched) and its target, and process_peak_MiB: the whole process's peak resident set
-// (VmHWM) over loading and the runs, the figure a user sees (the mapped weight file included while it is read).
+// growth while loading), first_call_MiB (RSS growth over a first, untimed generate(): InceptionV3's packed layers
+// are a mapped cache file whose pages come in when a layer first reads them), working_MiB (peak during a later
+// generate() minus RSS before it: activations, scratch, thread stacks touched) and its target, and process_peak_MiB:
+// the whole process's peak resident set (VmHWM) over loading and all the runs, the figure a user sees.
 // Time is reported too but is not the point here.
 // Linux only (it reads /proc); elsewhere it skips. Arg = variations (1 and 8).
 #include <cstdlib>
@@ -78,6 +79,11 @@ void BM_PeakMemory(benchmark::State& state) {
     photong::GenerateOptions opt;
     opt.seed = 1;
     opt.variations = int(state.range(0));
+    release_free_heap();
+    const long before_first = proc_status_kib("VmRSS");
+    benchmark::DoNotOptimize(pipeline.generate(image, opt).midi());
+    const long first_call_kib = proc_status_kib("VmRSS") - before_first;
+    process_peak_kib = std::max(process_peak_kib, proc_status_kib("VmHWM"));
     long working_kib = 0;
     for (auto _ : state) {
         release_free_heap();
@@ -90,6 +96,7 @@ void BM_PeakMemory(benchmark::State& state) {
     }
     state.counters["weights_MiB"] = weight_mib(w);
     state.counters["loaded_MiB"] = double(after_load - before_load) / 1024;
+    state.counters["first_call_MiB"] = double(first_call_kib) / 1024;
     state.counters["working_MiB"] = double(working_kib) / 1024;
     state.counters["working_target_MiB"] = 64;
     state.counters["process_peak_MiB"] = double(process_peak_kib) / 1024;
