@@ -1,7 +1,8 @@
 // The packed-weights cache (models/packed_weights_cache.hpp): built on the first load, mapped on the next, with
 // features bit-identical to a load without it and within tolerance of torchvision's; rebuilt when the source
 // changed, when the file is damaged, truncated, of another layout or of another Winograd plan; the source's checksum still enforced;
-// a cache that cannot be written does not stop the load; files of deleted sources are cleaned away.
+// a cache that cannot be written does not stop the load; files of deleted sources, and a source's files of an
+// earlier format, are cleaned away.
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -244,6 +245,37 @@ TEST_CASE("packed cache: files of sources that are gone are deleted, and two loa
     for (Outcome o : outcomes) CHECK((o == Outcome::Built || o == Outcome::Hit));
     CHECK_FALSE(photong_test::file_exists(cache_a));
     CHECK(load(b, cache).cache_report().outcome == Outcome::Hit);
+}
+
+TEST_CASE("packed cache: a file of the same source in an earlier format is deleted when the cache is written") {
+    if (!cache_supported()) return;
+    REQUIRE(photong_test::file_exists(kWeights));
+    const std::string dir = fresh_dir("pc_earlier"), cache = dir + "/cache", source = dir + "/w.safetensors";
+    copy_file(kWeights, source);
+    const std::string current = load(source, cache).cache_report().path;
+    REQUIRE(photong_test::file_exists(current));
+    // What an earlier version left: this cache with the previous format number, under another layout's file name.
+    std::string bytes;
+    {
+        std::ifstream in(current, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    const std::string format = photong::packed_cache_detail::kFormat;
+    std::string earlier_format = format;
+    earlier_format.back() = char(earlier_format.back() - 1);
+    const std::size_t at = bytes.find(format);
+    REQUIRE(at != std::string::npos);
+    bytes.replace(at, format.size(), earlier_format);
+    const std::string earlier = cache + "/w-0000000000000000-panel8-winograd2x3-le" + photong::packed_cache_detail::kSuffix;
+    std::ofstream(earlier, std::ios::binary) << bytes;
+    // Another build's file of this format (a different layout name) is not an earlier version's: it stays.
+    const std::string other_build = cache + "/w-0000000000000000-panel16-le" + photong::packed_cache_detail::kSuffix;
+    copy_file(current, other_build);
+    REQUIRE(std::remove(current.c_str()) == 0);
+    CHECK(load(source, cache).cache_report().outcome == Outcome::Built);
+    CHECK_FALSE(photong_test::file_exists(earlier));
+    CHECK(photong_test::file_exists(other_build));
+    CHECK(photong_test::file_exists(current));
 }
 
 TEST_CASE("packed cache: the checksum of a large range is the same for any pool size and block boundary") {

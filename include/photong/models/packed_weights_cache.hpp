@@ -2,21 +2,24 @@
 // on every later load.
 //
 // Loading InceptionV3 from its weight file means reading 89 MB, folding BatchNormalization, packing every
-// kernel into GEMM panels and transforming the 3x3 ones for Winograd: over half a second of a one-picture
+// kernel into GEMM panels and transforming the stride-1 ones for Winograd: over half a second of a one-picture
 // command. The result depends only on the source file and on this build's kernel layout, so the first load
 // writes it to a cache file (safetensors: each layer's packed weights, padded bias and Winograd weights,
 // aligned for the micro-kernel's loads) and later loads map that file and point the layers into it:
 // nothing is copied, folded or packed.
 //
 // Where: $PHOTONG_CACHE_DIR, else $XDG_CACHE_HOME/photong, else $HOME/.cache/photong ("off" turns it off).
-// One file per source path and kernel layout, named after both; a file whose source has gone is deleted
-// when another is written, so a cache of test weights in temporary folders does not grow.
+// One file per source path and kernel layout, named after both; a file whose source has gone, or one of the same
+// source in an earlier format, is deleted when another is written, so a cache of test weights in temporary folders
+// does not grow and an upgrade does not leave its predecessor's file behind.
 // When it is used: only when all of these hold, else the layers are built from the source and the cache
 // file rewritten (atomically: a temporary renamed into place, so a reader never sees half a file):
-//   - the format and the kernel layout (panel width, Winograd variant, byte order) are this build's;
+//   - the format and the kernel layout (panel width, byte order) are this build's, and so is every layer's Winograd
+//     variant (InceptionV3Convs::winograd_tile: "another Winograd plan");
 //   - the source file has the size, modification and change times, inode and device recorded when the
 //     cache was built (any write to it changes them: "stale");
-//   - the data's checksum (core/content_checksum.hpp, over every byte) is the recorded one ("corrupt");
+//   - the data's checksum (core/content_checksum.hpp, over every byte, read with pread so that the mapping is
+//     faulted in only where layers read it) is the recorded one ("corrupt");
 //   - when checksums are verified, the source's SHA-256 recorded at build time is the one in the
 //     NAME.sha256 file beside the source. The source is hashed whenever the cache is built (its digest
 //     keys the cache); a hit skips rehashing it, which is what makes the load fast.
@@ -443,7 +446,7 @@ private:
         }
         header["__metadata__"] = meta;
         const std::vector<unsigned char> head = safetensors_header_bytes(header, packed_cache_detail::kDataAlignment);
-        remove_orphans();
+        remove_orphans(packed_cache_detail::absolute_path(source));
         AtomicFileWriter out(path);
         out.write(head.data(), head.size());
         for_each_part([&](const unsigned char* q, std::size_t n) { out.write(q, n); });
@@ -461,7 +464,10 @@ private:
     }
 
     /// Deletes this directory's cache files whose source no longer exists.
-    void remove_orphans() const {
+    /// Deletes the cache files whose source is gone, and those of `source` in another format: written by an earlier
+    /// version, which names its files by another layout, so no later load would ever find them again (an upgrade left
+    /// its 92 MB file behind). Files of `source` in this format but another layout (another build on the machine) stay.
+    void remove_orphans(const std::string& source_being_written) const {
         std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir_.c_str()), ::closedir);
         if (!d) return;
         const std::string suffix = packed_cache_detail::kSuffix;
@@ -474,6 +480,7 @@ private:
                 const std::string source = f.metadata_or("source_path", "");
                 struct stat st {};
                 if (!source.empty() && ::stat(source.c_str(), &st) != 0 && errno == ENOENT) ::unlink(path.c_str());
+                else if (source == source_being_written && f.metadata_or("format", "") != packed_cache_detail::kFormat) ::unlink(path.c_str());
             } catch (const std::exception&) {
                 // Not readable as ours: left alone (it may be being written by another process).
             }
