@@ -79,7 +79,7 @@ const bool registered = [] {
         benchmark::RegisterBenchmark(name.c_str(), BM_Conv, s, tile)->Unit(benchmark::kMicrosecond)->UseRealTime();
         // Layers with a Winograd variant: time the other variants and the direct product beside what the network runs.
         if (!photong::Conv2D::winograd_window(s.kh, s.kw, s.stride, s.stride, s.cin, tile)) continue;
-        for (int other : {2, 4}) {
+        for (int other : {2, 3, 4}) {
             photong::WinogradShape shape;
             if (other != tile && photong::WinogradShape::for_kernel(s.kh, s.kw, other, shape))
                 benchmark::RegisterBenchmark((name + "/" + shape.name()).c_str(), BM_Conv, s, other)->Unit(benchmark::kMicrosecond)->UseRealTime();

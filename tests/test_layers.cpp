@@ -151,8 +151,9 @@ TEST_CASE("conv2d: every Winograd variant equals the reference, odd sizes, paddi
     photong::Rng rng(31);
     photong::ThreadPool one(1), three(3);
     struct Variant { int kh, kw, tile; const char* name; };
-    const Variant variants[] = {{3, 3, 2, "F(2x2,3x3)"}, {3, 3, 4, "F(4x4,3x3)"}, {5, 5, 2, "F(2x2,5x5)"}, {1, 7, 2, "F(1x2,1x7)"},
-                                {7, 1, 2, "F(2x1,7x1)"}, {1, 3, 2, "F(1x2,1x3)"}, {3, 1, 2, "F(2x1,3x1)"}};
+    const Variant variants[] = {{3, 3, 2, "F(2x2,3x3)"}, {3, 3, 4, "F(4x4,3x3)"}, {5, 5, 2, "F(2x2,5x5)"}, {5, 5, 4, "F(4x4,5x5)"},
+                                {1, 7, 2, "F(1x2,1x7)"}, {7, 1, 2, "F(2x1,7x1)"}, {1, 7, 3, "F(1x3,1x7)"}, {7, 1, 3, "F(3x1,7x1)"},
+                                {1, 3, 2, "F(1x2,1x3)"}, {3, 1, 2, "F(2x1,3x1)"}, {1, 3, 4, "F(1x4,1x3)"}, {3, 1, 4, "F(4x1,3x1)"}};
     struct Case { int n, h, w, cin, cout; photong::Padding pad; };
     // Odd output sizes leave half-empty edge tiles; valid padding reads past the map's last row.
     const Case cases[] = {{1, 35, 35, 64, 96, photong::Padding::Same}, {2, 27, 23, 16, 33, photong::Padding::Same},

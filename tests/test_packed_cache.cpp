@@ -55,6 +55,12 @@ bool same_bits(const Tensor& a, const Tensor& b) {
     return a.shape() == b.shape() && std::equal(a.data(), a.data() + a.size(), b.data());
 }
 
+/// The whole file's bytes.
+std::string file_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 /// Writes one byte at `offset` of `path` in place.
 void poke(const std::string& path, long offset, unsigned char value) {
     std::FILE* f = std::fopen(path.c_str(), "r+b");
@@ -164,11 +170,7 @@ TEST_CASE("packed cache: rebuilt when the source changed, damaged, truncated, of
     }
     SUBCASE("another Winograd plan (a cache written by a version with other tiles)") {
         // conv2d_2's description says F(4x4) weights; make it say tile 2, as a version with F(2x2) there wrote it.
-        std::string bytes;
-        {
-            std::ifstream in(path, std::ios::binary);
-            bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-        }
+        std::string bytes = file_bytes(path);
         const std::string from = "winograd 4 conv2d_2\"", to = "winograd 2 conv2d_2\"";
         const std::size_t at = bytes.find(from);
         REQUIRE(at != std::string::npos);
@@ -255,11 +257,7 @@ TEST_CASE("packed cache: a file of the same source in an earlier format is delet
     const std::string current = load(source, cache).cache_report().path;
     REQUIRE(photong_test::file_exists(current));
     // What an earlier version left: this cache with the previous format number, under another layout's file name.
-    std::string bytes;
-    {
-        std::ifstream in(current, std::ios::binary);
-        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
+    std::string bytes = file_bytes(current);
     const std::string format = photong::packed_cache_detail::kFormat;
     std::string earlier_format = format;
     earlier_format.back() = char(earlier_format.back() - 1);

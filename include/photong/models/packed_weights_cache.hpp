@@ -328,12 +328,31 @@ private:
     static bool same_winograd_plan(const SafetensorsFile& f) {
         const int layers = std::atoi(f.metadata_or("layers", "0").c_str());
         for (int index = 0; index < layers; ++index) {
-            std::istringstream is(f.metadata_or(layer_key(index), ""));
-            std::string skip, name;
-            int kh = 0, kw = 0, tile = 0;
-            if (!(is >> kh >> kw >> skip >> skip >> skip >> skip >> skip >> skip >> skip >> tile) || !std::getline(is >> std::ws, name)) return false;
-            if (tile != InceptionV3Convs::winograd_tile(name, kh, kw)) return false;
+            Described d;
+            if (!described(f, index, d)) return false;
+            if (d.params.winograd_tile != InceptionV3Convs::winograd_tile(d.name, d.params.kernel_h, d.params.kernel_w)) return false;
         }
+        return true;
+    }
+
+    /// A layer as its description (packed_cache_detail::describe) gives it.
+    struct Described {
+        Conv2DParams params;
+        int cin = 0, cout = 0;
+        std::string form, name;  // form: "winograd", "winograd-later" or "direct"
+    };
+    /// Reads layer `index`'s description; false when it is missing or unreadable.
+    static bool described(const SafetensorsFile& f, int index, Described& d) {
+        std::istringstream is(f.metadata_or(layer_key(index), ""));
+        std::string padding, activation;
+        Conv2DParams& p = d.params;
+        if (!(is >> p.kernel_h >> p.kernel_w >> p.stride_h >> p.stride_w >> padding >> activation >> d.cin >> d.cout >> d.form >> p.winograd_tile) ||
+            !std::getline(is >> std::ws, d.name))
+            return false;
+        p.padding = padding == "same" ? Padding::Same : Padding::Valid;
+        p.relu = activation == "relu";
+        p.allow_winograd = d.form != "direct";
+        p.winograd_at_load = d.form == "winograd";
         return true;
     }
 
@@ -346,16 +365,10 @@ private:
     static Conv2D layer_from(const std::shared_ptr<const SafetensorsFile>& file, int index) {
         const SafetensorsFile& f = *file;
         const std::string key = layer_key(index);
-        std::istringstream is(f.metadata_at(key));
-        std::string name, padding, activation, form;
-        Conv2DParams p;
-        int cin = 0, cout = 0;
-        if (!(is >> p.kernel_h >> p.kernel_w >> p.stride_h >> p.stride_w >> padding >> activation >> cin >> cout >> form >> p.winograd_tile) || !std::getline(is >> std::ws, name))
-            throw Error("layer description is unreadable", {f.path(), key});
-        p.padding = padding == "same" ? Padding::Same : Padding::Valid;
-        p.relu = activation == "relu";
-        p.allow_winograd = form != "direct";
-        p.winograd_at_load = form == "winograd";
+        Described d;
+        if (!described(f, index, d)) throw Error("layer description is unreadable", {f.path(), key});
+        const Conv2DParams& p = d.params;
+        const int cin = d.cin, cout = d.cout;
         const std::int64_t K = std::int64_t(p.kernel_h) * p.kernel_w * cin;
         auto view = [&](const std::string& tensor, std::int64_t rows, std::int64_t offset_floats) {
             const TensorInfo& ti = f.info(tensor);
@@ -371,7 +384,7 @@ private:
         const float* b = reinterpret_cast<const float*>(f.raw(key + ".bias"));
         std::vector<float> bias(b, b + panels * PackedMatrix::kPanel);
         std::shared_ptr<const Conv2D::Winograd> winograd;
-        if (form == "winograd") {
+        if (d.form == "winograd") {
             WinogradShape shape;
             if (!WinogradShape::for_kernel(p.kernel_h, p.kernel_w, p.winograd_tile, shape)) throw Error("layer has no such Winograd variant", {f.path(), key});
             const int positions = shape.positions();
@@ -380,7 +393,7 @@ private:
             for (int xi = 0; xi < positions; ++xi) u.push_back(view(key + ".winograd", cin, std::int64_t(xi) * panels * cin * PackedMatrix::kPanel));
             winograd = std::make_shared<const Conv2D::Winograd>(shape, std::move(u), cin, cout, bias, p.padding, p.relu);
         }
-        return Conv2D::from_packed(p, cin, cout, view(key + ".weights", K, 0), std::move(bias), std::move(winograd), name);
+        return Conv2D::from_packed(p, cin, cout, view(key + ".weights", K, 0), std::move(bias), std::move(winograd), d.name);
     }
 
     void save(const Layers& layers, const std::string& path, const std::string& source, const std::string& identity, const std::string& digest) const {

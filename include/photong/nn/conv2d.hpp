@@ -11,8 +11,8 @@
 // stores. Inputs with very few channels (the RGB stem) take whole window rows as segments instead (or, with
 // padding, are gathered with im2col first).
 // Stride-1 3x3, 5x5, 1x7, 7x1, 1x3 and 3x1 layers on large enough maps run as Winograd F(m, r) instead
-// (nn/winograd.hpp; F(2x2, 3x3) unless Conv2DParams::winograd_tile asks for F(4x4, 3x3); both forms are kept,
-// the choice depends only on the layer and the output's height and width, never the batch).
+// (nn/winograd.hpp; the variant from Conv2DParams::winograd_tile; both forms are kept, the choice depends only on
+// the layer and the output's height and width, never the batch).
 // Results are identical for any number of threads (the summation order ignores the tiling).
 // conv2d_reference is the plain seven-loop definition the fast path is tested against.
 #pragma once
@@ -41,10 +41,11 @@ struct Conv2DParams {
     bool relu = false;
     bool allow_winograd = true;  ///< stride-1 layers with a Winograd variant may use it (nn/winograd.hpp)
     /// Make the Winograd weights at construction; false: at the first input large enough to use them (a layer
-    /// that runs on small maps at the usual input size need not carry them: InceptionV3's 8x8 stage, 22 MB).
+    /// that runs on small maps at the usual input size need not carry them).
     bool winograd_at_load = true;
-    /// Winograd output tile along each axis the kernel spans: 2 (F(2x2,3x3), F(2x2,5x5), F(1x2,1x7), ...) or 4 (only
-    /// F(4x4,3x3): a quarter of the direct products instead of 4/9, with ten times F(2x2)'s rounding error).
+    /// Winograd output tile along each axis the kernel spans: 2 (F(2x2,3x3), F(2x2,5x5), F(1x2,1x7), ...), 3 (F(3,7))
+    /// or 4 (F(4,3), F(4,5)); WinogradShape::for_kernel lists the variants. Larger tiles do fewer products with more
+    /// rounding error (bench/winograd_error measures both per layer).
     int winograd_tile = 2;
 };
 
@@ -108,17 +109,23 @@ public:
         const std::vector<int> o = output_shape(in);
         return winograd_ && winograd_shape().tiles(1, o[1], o[2]) >= kMinWinogradTiles;
     }
-    /// The windows Winograd computes: a variant for the kernel and tile (WinogradShape::for_kernel), stride 1,
-    /// enough input channels for its products.
-    static bool winograd_window(int kernel_h, int kernel_w, int stride_h, int stride_w, int cin, int tile = 2) {
-        WinogradShape shape;
+    /// The windows Winograd computes: a variant for the kernel and tile (WinogradShape::for_kernel, written to
+    /// `shape`), stride 1, enough input channels for its products.
+    static bool winograd_window(int kernel_h, int kernel_w, int stride_h, int stride_w, int cin, int tile, WinogradShape& shape) {
         return stride_h == 1 && stride_w == 1 && cin >= kMinIndirectChannels && WinogradShape::for_kernel(kernel_h, kernel_w, tile, shape);
     }
-    /// The rule uses_winograd() applies, for a layer that allows Winograd, from shapes alone (benchmarks count FLOPs with it).
+    static bool winograd_window(int kernel_h, int kernel_w, int stride_h, int stride_w, int cin, int tile = 2) {
+        WinogradShape shape;
+        return winograd_window(kernel_h, kernel_w, stride_h, stride_w, cin, tile, shape);
+    }
+    /// The rule uses_winograd() applies, for a layer that allows Winograd, from shapes alone (benchmarks count FLOPs
+    /// with it); `shape` is the variant when it applies.
+    static bool winograd_applies(int kernel_h, int kernel_w, int stride, int cin, int out_h, int out_w, int tile, WinogradShape& shape) {
+        return winograd_window(kernel_h, kernel_w, stride, stride, cin, tile, shape) && shape.tiles(1, out_h, out_w) >= kMinWinogradTiles;
+    }
     static bool winograd_applies(int kernel_h, int kernel_w, int stride, int cin, int out_h, int out_w, int tile = 2) {
         WinogradShape shape;
-        return winograd_window(kernel_h, kernel_w, stride, stride, cin, tile) && WinogradShape::for_kernel(kernel_h, kernel_w, tile, shape) &&
-               shape.tiles(1, out_h, out_w) >= kMinWinogradTiles;
+        return winograd_applies(kernel_h, kernel_w, stride, cin, out_h, out_w, tile, shape);
     }
     /// Floating-point operations (2 per multiply-add) of one image's products: kh*kw*cin*cout per output pixel
     /// directly; as Winograd, th*tw products of cin x cout per tile (its transforms' few adds per element are not
@@ -126,7 +133,7 @@ public:
     static double product_flops(int kernel_h, int kernel_w, int stride, int cin, int cout, int out_h, int out_w, bool allow_winograd = true,
                                 int tile = 2) {
         WinogradShape shape;
-        if (allow_winograd && winograd_applies(kernel_h, kernel_w, stride, cin, out_h, out_w, tile) && WinogradShape::for_kernel(kernel_h, kernel_w, tile, shape))
+        if (allow_winograd && winograd_applies(kernel_h, kernel_w, stride, cin, out_h, out_w, tile, shape))
             return 2.0 * double(shape.tiles(1, out_h, out_w)) * shape.positions() * cin * double(cout);
         return 2.0 * out_h * double(out_w) * kernel_h * kernel_w * cin * double(cout);
     }
@@ -344,7 +351,7 @@ private:
     std::string name_;
     int cin_ = 0, cout_ = 0;
     PackedMatrix weights_;    // (kh*kw*cin, cout), packed for gemm()
-    // The Winograd form of a 3x3 stride-1 layer, made once (at load, or by the first input that needs it, on
+    // The Winograd form of a layer winograd_eligible() admits, made once (at load, or by the first input that needs it, on
     // whichever thread gets there first) and shared by copies of the layer.
     struct LazyWinograd {
         std::once_flag once;

@@ -155,9 +155,10 @@ struct WinogradShape {
 /// A stride-1 convolution (BN folded, bias, optional ReLU) computed as Winograd F(mh x mw, rh x rw).
 class WinogradConv {
 public:
-    /// Tiles per task: at most this many (at least 12, in whole micro-kernels). Few tiles keep a task's transformed input and products in L2
-    /// (F(4x4): 36 positions of both); measured on InceptionV3's Winograd layers (2-core AVX-512 EPYC, same run): 12 tiles
-    /// 14% faster than 48 at batch 1 and 10% at batch 8; per-panel passes over the products gained nothing more.
+    /// Tiles per task: at most this many (at least 12, in whole micro-kernels). Few tiles keep a task's transformed
+    /// input and products in L2 (F(4x4): 36 positions of both); measured on InceptionV3's Winograd layers (2-core
+    /// AVX-512 EPYC, same run): 12 tiles 14% faster than 48 at batch 1 and 10% at batch 8; per-panel passes over the
+    /// products gained nothing more.
     static constexpr int kTileBlock = (12 + gemm_detail::kRows - 1) / gemm_detail::kRows * gemm_detail::kRows;
 
     WinogradConv() = default;
